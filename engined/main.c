@@ -1,0 +1,36 @@
+/*
+ * berth-engined: the Docker Engine API daemon.
+ *
+ * This program is a placeholder until its issue lands: it answers --version
+ * and --help, and refuses everything else with a clear message rather than
+ * pretending to work.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "berth_version.h"
+
+static void print_usage(FILE *out)
+{
+    fprintf(out, "Usage: berth-engined [--help] [--version]\n"
+                 "\n"
+                 "berth-engined is the Docker Engine API daemon of berth.\n"
+                 "Not there yet: the Engine API, container lifecycle and networking are not "
+                 "implemented yet.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0)) {
+        printf("berth-engined version %s (commit %s)\n", BERTH_VERSION, BERTH_GIT_COMMIT);
+        return 0;
+    }
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        print_usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "berth-engined: not implemented yet: the Engine API, container lifecycle and "
+                    "networking are not implemented yet\n");
+    print_usage(stderr);
+    return 2;
+}
