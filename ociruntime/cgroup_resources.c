@@ -1,0 +1,1 @@
+/* cgroup_resources: not written yet. */

@@ -1,0 +1,1 @@
+/* cmd_lifecycle: not written yet. */

@@ -1,0 +1,1 @@
+/* cmd_update: not written yet. */

@@ -1,0 +1,1 @@
+/* devices: not written yet. */

@@ -1,0 +1,1 @@
+/* exec_process: not written yet. */

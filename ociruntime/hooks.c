@@ -1,0 +1,1 @@
+/* hooks: not written yet. */

@@ -1,0 +1,1 @@
+/* namespaces: not written yet. */
