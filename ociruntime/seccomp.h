@@ -18,6 +18,8 @@
 #include "arena.h"
 #include "berr.h"
 
+struct json_writer; /* json.h */
+
 enum seccomp_spec_operator {
     SECCOMP_OP_NOT_EQUAL,
     SECCOMP_OP_LESS_THAN,
@@ -72,5 +74,14 @@ int seccomp_compile(const struct seccomp_spec *spec, struct arena *arena,
 /* Loads a compiled program into the calling process. Safe in a CLONE_VM
  * child: no allocation, one system call. Returns 0 or -errno. */
 int seccomp_load_program(const struct seccomp_program *program);
+
+/* Writes the "seccomp" member of the OCI features document (features-linux.json)
+ * into an object the caller has opened. Returns 0, or BERR_INTERNAL when the
+ * writer has failed (json_writer_result then says more). */
+int seccomp_features(struct json_writer *writer);
+
+/* "SCMP_ACT_ERRNO", ... for a rule's or the default action (without its data);
+ * NULL for a value seccomp_spec_parse never produces. */
+const char *seccomp_action_name(uint32_t action);
 
 #endif
