@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ static int name_unnamed(int fd, int directory_fd, const char *temporary_name)
 
 /* display: how messages name the file (the full path when the caller has it). */
 static int write_replace(int directory_fd, const char *name, const char *display, const void *data,
-                         size_t size, mode_t mode, struct berr *err)
+                         size_t size, mode_t mode, bool durable, struct berr *err)
 {
     static unsigned counter;
     char temporary_name[NAME_MAX + 1];
@@ -67,7 +68,7 @@ static int write_replace(int directory_fd, const char *name, const char *display
         named = 1;
     }
     /* The mode must not depend on the umask: state files are read by other programs. */
-    if (fchmod(fd, mode) < 0 || write_all(fd, data, size) < 0 || fsync(fd) < 0) {
+    if (fchmod(fd, mode) < 0 || write_all(fd, data, size) < 0 || (durable && fsync(fd) < 0)) {
         rc = berr_errno(err, errno, "write %s", display);
         goto fail;
     }
@@ -83,7 +84,7 @@ static int write_replace(int directory_fd, const char *name, const char *display
         goto fail;
     }
     close(fd);
-    if (fsync(directory_fd) < 0)
+    if (durable && fsync(directory_fd) < 0)
         return berr_errno(err, errno, "write %s: sync directory", display);
     return 0;
 
@@ -97,7 +98,13 @@ fail:
 int atomic_write_file_at(int directory_fd, const char *name, const void *data, size_t size,
                          mode_t mode, struct berr *err)
 {
-    return write_replace(directory_fd, name, name, data, size, mode, err);
+    return write_replace(directory_fd, name, name, data, size, mode, true, err);
+}
+
+int atomic_write_file_at_no_sync(int directory_fd, const char *name, const void *data, size_t size,
+                                 mode_t mode, struct berr *err)
+{
+    return write_replace(directory_fd, name, name, data, size, mode, false, err);
 }
 
 int atomic_write_file(const char *path, const void *data, size_t size, mode_t mode,
@@ -124,7 +131,7 @@ int atomic_write_file(const char *path, const void *data, size_t size, mode_t mo
     directory_fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (directory_fd < 0)
         return berr_errno(err, errno, "write %s: open directory", path);
-    rc = write_replace(directory_fd, name, path, data, size, mode, err);
+    rc = write_replace(directory_fd, name, path, data, size, mode, true, err);
     close(directory_fd);
     return rc;
 }

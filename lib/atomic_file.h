@@ -22,6 +22,12 @@ int atomic_write_file(const char *path, const void *data, size_t size, mode_t mo
 int atomic_write_file_at(int directory_fd, const char *name, const void *data, size_t size,
                          mode_t mode, struct berr *err);
 
+/* Atomic, but without the two fsyncs: for state that lives on a tmpfs or
+ * does not outlive a reboot anyway (a runtime's state under /run). A crash
+ * still leaves the old or the new content; a power cut may leave the old. */
+int atomic_write_file_at_no_sync(int directory_fd, const char *name, const void *data, size_t size,
+                                 mode_t mode, struct berr *err);
+
 /* write(2) until done, retrying on EINTR and short writes. Returns 0 or -1 with errno. */
 int write_all(int fd, const void *data, size_t size);
 

@@ -608,6 +608,23 @@ static const struct mount_option *find_option(const struct mount_option *table, 
 
 #define TABLE_SIZE(table) (sizeof(table) / sizeof((table)[0]))
 
+void spec_write_mount_options(struct json_writer *writer)
+{
+    static const char *const others[] = {"bind", "rbind"};
+    size_t i;
+
+    json_array_begin(writer);
+    for (i = 0; i < TABLE_SIZE(others); i++)
+        json_string(writer, others[i]);
+    for (i = 0; i < TABLE_SIZE(mount_flag_options); i++)
+        json_string(writer, mount_flag_options[i].name);
+    for (i = 0; i < TABLE_SIZE(propagation_options); i++)
+        json_string(writer, propagation_options[i].name);
+    for (i = 0; i < TABLE_SIZE(recursive_attr_options); i++)
+        json_string(writer, recursive_attr_options[i].name);
+    json_array_end(writer);
+}
+
 static int parse_mount_options(struct arena *arena, yajl_val options, struct spec_mount *mount,
                                size_t index, struct berr *err)
 {
@@ -1146,20 +1163,18 @@ static int absolute_bundle(struct arena *arena, const char *bundle, const char *
     return *out ? 0 : out_of_memory(err);
 }
 
-int spec_load(struct arena *arena, const char *bundle, struct spec **out, struct berr *err)
+int spec_load_config(struct arena *arena, const char *config_path, const char *bundle,
+                     struct spec **out, struct berr *err)
 {
     struct spec *spec;
     yajl_val root = NULL, root_object = NULL, process = NULL;
-    const char *root_path = NULL, *path;
-    char config_path[PATH_MAX];
+    const char *root_path = NULL;
     int rc;
 
     spec = arena_alloc(arena, sizeof(*spec));
     if (!spec)
         return out_of_memory(err);
-    if ((rc = absolute_bundle(arena, bundle, &spec->bundle, err)))
-        return rc;
-    snprintf(config_path, sizeof(config_path), "%s/config.json", spec->bundle);
+    spec->bundle = arena_strdup(arena, bundle);
     if ((rc = json_parse_file(config_path, CONFIG_MAX_SIZE, &root, err)))
         return rc;
     if (!YAJL_IS_OBJECT(root)) {
@@ -1187,9 +1202,8 @@ int spec_load(struct arena *arena, const char *bundle, struct spec **out, struct
     spec->oci_version = arena_strdup(arena, spec->oci_version);
     spec->hostname = arena_strdup(arena, spec->hostname);
     spec->domainname = arena_strdup(arena, spec->domainname);
-    path = root_path[0] == '/' ? arena_strdup(arena, root_path)
-                               : arena_printf(arena, "%s/%s", spec->bundle, root_path);
-    spec->root_path = path;
+    spec->root_path = root_path[0] == '/' ? arena_strdup(arena, root_path)
+                                          : arena_printf(arena, "%s/%s", bundle, root_path);
     if (process) {
         spec->has_process = true;
         if ((rc = spec_parse_process(arena, process, &spec->process, err)))
@@ -1199,10 +1213,6 @@ int spec_load(struct arena *arena, const char *bundle, struct spec **out, struct
         (rc = parse_annotations(arena, root, spec, err)) ||
         (rc = parse_linux(arena, root, spec, err)) || (rc = check_namespaces(spec, err)))
         goto fail;
-    if (access(spec->root_path, F_OK) != 0) {
-        rc = berr_errno(err, errno, "root.path %s", spec->root_path);
-        goto fail;
-    }
     *out = spec;
     rc = 0;
     goto out;
@@ -1211,4 +1221,20 @@ fail:
 out:
     yajl_tree_free(root);
     return rc;
+}
+
+int spec_load(struct arena *arena, const char *bundle, struct spec **out, struct berr *err)
+{
+    const char *absolute = NULL;
+    char config_path[PATH_MAX];
+    int rc;
+
+    if ((rc = absolute_bundle(arena, bundle, &absolute, err)))
+        return rc;
+    snprintf(config_path, sizeof(config_path), "%s/config.json", absolute);
+    if ((rc = spec_load_config(arena, config_path, absolute, out, err)))
+        return rc;
+    if (access((*out)->root_path, F_OK) != 0)
+        return berr_errno(err, errno, "root.path %s", (*out)->root_path);
+    return 0;
 }

@@ -220,8 +220,14 @@ struct spec {
     size_t time_offset_count;
 };
 
-/* Reads BUNDLE/config.json. bundle may be relative; it is made absolute. */
+/* Reads BUNDLE/config.json and checks that the root filesystem exists.
+ * bundle may be relative; it is made absolute. */
 int spec_load(struct arena *arena, const char *bundle, struct spec **out, struct berr *err);
+
+/* Reads a config.json at config_path whose relative paths are relative to
+ * bundle (absolute), without looking at the filesystem. */
+int spec_load_config(struct arena *arena, const char *config_path, const char *bundle,
+                     struct spec **out, struct berr *err);
 
 /* Parses a "process" object (config.json's, or exec --process). */
 int spec_parse_process(struct arena *arena, yajl_val object, struct spec_process *out,
@@ -233,6 +239,10 @@ int spec_namespace_clone_flag(enum spec_namespace_kind kind);
 int spec_capability_from_name(const char *name); /* -1 if unknown */
 const char *spec_capability_name(int capability);
 int spec_rlimit_from_name(const char *name); /* -1 if unknown */
+
+/* The mount options this runtime knows, as a JSON array (for `features`). */
+struct json_writer;
+void spec_write_mount_options(struct json_writer *writer);
 
 /* The value of NAME in a NULL-terminated "NAME=value" vector, or NULL. */
 const char *spec_getenv(char **env, const char *name);
