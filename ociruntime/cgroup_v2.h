@@ -16,11 +16,14 @@
 #include "json.h"
 
 /* Enables the controllers the resources need in every ancestor's
- * cgroup.subtree_control, from the hierarchy root down to path's parent. */
+ * cgroup.subtree_control, from the hierarchy root (the top of the cgroup2
+ * mount holding path) down to path's parent, which must exist. A needed
+ * controller the root does not offer is BERR_UNSUPPORTED, before any write. */
 int cgroup_v2_enable_controllers(const char *path, const struct cgroup_resources *resources,
                                  struct berr *err);
 
-/* Writes the limits (and the device filter) to the cgroup at path. */
+/* Writes the limits (and the device filter) to the cgroup at path. With
+ * no device rules in resources, an attached filter is left as it is. */
 int cgroup_v2_apply(const char *path, const struct cgroup_resources *resources, struct berr *err);
 
 /* Adds "cpu", "memory", "pids", "blkio", "hugetlb" members to an open JSON object. */
