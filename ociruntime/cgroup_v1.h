@@ -14,7 +14,9 @@
 #include "cgroup_resources.h"
 #include "json.h"
 
-/* Writes the limits that belong to this hierarchy's controllers. */
+/* Writes the limits that belong to this hierarchy's controllers; the v2
+ * hierarchy and controllers without limits ("name=systemd", "freezer")
+ * get nothing. Errors name the file and value. */
 int cgroup_v1_apply(const struct cgroup_hierarchy *hierarchy,
                     const struct cgroup_resources *resources, struct berr *err);
 
