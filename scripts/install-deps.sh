@@ -39,7 +39,7 @@ test_packages="
 # Side-by-side benchmarks (docker.io is installed by scripts/bench-engine itself,
 # because it brings containerd and a dockerd that tests must not depend on).
 bench_packages="
-    crun hyperfine
+    crun hyperfine time
 "
 
 export DEBIAN_FRONTEND=noninteractive
