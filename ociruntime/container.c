@@ -194,19 +194,20 @@ static int check_sysctls(const struct spec *spec, struct berr *err)
 
 /* The device rules a container's cgroup gets: the config's, then what every
  * container needs (mknod anywhere; the default devices, the terminal, the
- * console), then the devices it asked to have made — runc's policy. */
+ * console, tun) — runc's policy. Devices made from linux.devices are not
+ * allowed implicitly: the config's rules decide, as with runc. */
 static int effective_device_rules(struct arena *arena, const struct spec *spec,
                                   struct cgroup_resources **out, struct berr *err)
 {
     static const struct cgroup_device_rule defaults[] = {
-        {true, 'c', -1, -1, "m"},    {true, 'b', -1, -1, "m"}, {true, 'c', 1, 3, "rwm"},
-        {true, 'c', 1, 8, "rwm"},    {true, 'c', 1, 7, "rwm"}, {true, 'c', 5, 0, "rwm"},
-        {true, 'c', 1, 5, "rwm"},    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 1, "rwm"},
+        {true, 'c', -1, -1, "m"},  {true, 'b', -1, -1, "m"},   {true, 'c', 1, 3, "rwm"},
+        {true, 'c', 1, 8, "rwm"},  {true, 'c', 1, 7, "rwm"},   {true, 'c', 5, 0, "rwm"},
+        {true, 'c', 1, 5, "rwm"},  {true, 'c', 1, 9, "rwm"},   {true, 'c', 5, 1, "rwm"},
         {true, 'c', 136, -1, "rwm"}, {true, 'c', 5, 2, "rwm"}, {true, 'c', 10, 200, "rwm"},
     };
     const struct cgroup_resources *resources = spec->resources;
     size_t default_count = sizeof(defaults) / sizeof(defaults[0]);
-    size_t total = resources->device_count + default_count + spec->device_count, i, used;
+    size_t total = resources->device_count + default_count;
     struct cgroup_resources *copy = arena_alloc(arena, sizeof(*copy));
     struct cgroup_device_rule *rules = arena_alloc(arena, total * sizeof(*rules));
 
@@ -214,22 +215,9 @@ static int effective_device_rules(struct arena *arena, const struct spec *spec,
         return berr_set(err, BERR_NOMEM, "out of memory");
     *copy = *resources;
     memcpy(rules, resources->devices, resources->device_count * sizeof(*rules));
-    used = resources->device_count;
-    memcpy(rules + used, defaults, sizeof(defaults));
-    used += default_count;
-    for (i = 0; i < spec->device_count; i++) {
-        const struct spec_device *device = &spec->devices[i];
-        if (device->type == 'p')
-            continue;
-        rules[used].allow = true;
-        rules[used].type = device->type == 'b' ? 'b' : 'c';
-        rules[used].major = device->major;
-        rules[used].minor = device->minor;
-        memcpy(rules[used].access, "rwm", 4);
-        used++;
-    }
+    memcpy(rules + resources->device_count, defaults, sizeof(defaults));
     copy->devices = rules;
-    copy->device_count = used;
+    copy->device_count = total;
     *out = copy;
     return 0;
 }
