@@ -3,8 +3,8 @@
  *
  * main.c parses the global options and dispatches; each cmd_*.c file parses
  * its commands' own options and calls the runtime library. A command
- * returns its exit status (0, 1 on error, or the container's for `run` and
- * `exec`) and fills err on failure; main prints the error once.
+ * returns its exit status (0, or the container's for `run` and `exec`), or
+ * -1 with err filled; main prints the error once and exits 1.
  */
 #ifndef BERTH_RUNTIME_COMMANDS_H
 #define BERTH_RUNTIME_COMMANDS_H

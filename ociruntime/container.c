@@ -200,9 +200,9 @@ static int effective_device_rules(struct arena *arena, const struct spec *spec,
                                   struct cgroup_resources **out, struct berr *err)
 {
     static const struct cgroup_device_rule defaults[] = {
-        {true, 'c', -1, -1, "m"},  {true, 'b', -1, -1, "m"},   {true, 'c', 1, 3, "rwm"},
-        {true, 'c', 1, 8, "rwm"},  {true, 'c', 1, 7, "rwm"},   {true, 'c', 5, 0, "rwm"},
-        {true, 'c', 1, 5, "rwm"},  {true, 'c', 1, 9, "rwm"},   {true, 'c', 5, 1, "rwm"},
+        {true, 'c', -1, -1, "m"},    {true, 'b', -1, -1, "m"}, {true, 'c', 1, 3, "rwm"},
+        {true, 'c', 1, 8, "rwm"},    {true, 'c', 1, 7, "rwm"}, {true, 'c', 5, 0, "rwm"},
+        {true, 'c', 1, 5, "rwm"},    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 1, "rwm"},
         {true, 'c', 136, -1, "rwm"}, {true, 'c', 5, 2, "rwm"}, {true, 'c', 10, 200, "rwm"},
     };
     const struct cgroup_resources *resources = spec->resources;

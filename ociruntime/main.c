@@ -227,11 +227,13 @@ int main(int argc, char **argv)
         return 1;
     }
     log_debug("command %s", command->name);
+    /* A command returns its exit status, or -1 with err filled. */
     status = command->run(&globals, argc - next, argv + next, &err);
-    if (err.code != BERR_OK) {
+    if (status < 0) {
+        if (err.code == BERR_OK)
+            berr_set(&err, BERR_INTERNAL, "%s failed", command->name);
         report(&log, &err);
-        if (status == 0)
-            status = 1;
+        return 1;
     }
     return status;
 }
