@@ -132,7 +132,8 @@ static int parse_flags(int argc, char **argv, struct exec_flags *flags, struct b
             flags->options.ignore_paused = true;
             break;
         case OPTION_CGROUP:
-            return berr_set(err, BERR_UNSUPPORTED, "exec --cgroup is not supported");
+            flags->options.cgroup = optarg;
+            break;
         default:
             return berr_set(err, BERR_INVALID, "exec: unknown option %s", argv[optind - 1]);
         }

@@ -317,10 +317,7 @@ int command_features(struct global_options *globals, int argc, char **argv, stru
     json_kv_bool(&writer, "systemdUser", false);
     json_kv_bool(&writer, "rdma", false);
     json_object_end(&writer);
-    json_key(&writer, "seccomp");
-    json_object_begin(&writer);
     seccomp_features(&writer);
-    json_object_end(&writer);
     json_key(&writer, "apparmor");
     json_object_begin(&writer);
     json_kv_bool(&writer, "enabled", access("/sys/kernel/security/apparmor", F_OK) == 0);
@@ -439,7 +436,7 @@ static uint64_t v2_oom_kills(int fd)
 
 /* runc's `events`: stats every interval, an "oom" event when it happens,
  * until the container stops. */
-static int stream_events(struct container_state *state, int interval, struct berr *err)
+static int stream_events(struct container_state *state, int interval_ms, struct berr *err)
 {
     bool v2;
     uint64_t kills;
@@ -451,7 +448,7 @@ static int stream_events(struct container_state *state, int interval, struct ber
         struct pollfd ready = {notifier, v2 ? POLLPRI : POLLIN, 0};
         if ((rc = print_stats(state, err)))
             break;
-        if (poll(&ready, notifier >= 0 ? -1 : 0, interval * 1000) > 0) {
+        if (poll(&ready, notifier >= 0 ? 1 : 0, interval_ms) > 0) {
             if (v2) {
                 uint64_t now = v2_oom_kills(notifier);
                 if (now > kills)
@@ -478,7 +475,7 @@ int command_events(struct global_options *globals, int argc, char **argv, struct
     };
     struct container_state state;
     bool once = false;
-    long long interval = 5;
+    long long interval_ms = 5000;
     const char *id;
     int option;
 
@@ -488,13 +485,12 @@ int command_events(struct global_options *globals, int argc, char **argv, struct
         if (option == 's') {
             once = true;
         } else if (option == 'i') {
-            /* runc takes a Go duration; whole seconds ("5s" or "5") here. */
-            char copy[32];
-            snprintf(copy, sizeof(copy), "%s", optarg);
-            if (copy[0] && copy[strlen(copy) - 1] == 's')
-                copy[strlen(copy) - 1] = '\0';
-            if (command_parse_int(copy, "--interval", 1, 86400, &interval, err))
+            if (command_parse_duration(optarg, "--interval", &interval_ms, err))
                 return -1;
+            if (interval_ms <= 0) {
+                berr_set(err, BERR_INVALID, "--interval must be positive");
+                return -1;
+            }
         } else {
             berr_set(err, BERR_INVALID, "events: unknown option %s", argv[optind - 1]);
             return -1;
@@ -509,5 +505,5 @@ int command_events(struct global_options *globals, int argc, char **argv, struct
     }
     if (once)
         return print_stats(&state, err) ? -1 : 0;
-    return stream_events(&state, (int)interval, err) ? -1 : 0;
+    return stream_events(&state, (int)interval_ms, err) ? -1 : 0;
 }

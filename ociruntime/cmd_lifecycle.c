@@ -159,8 +159,9 @@ int command_kill(struct global_options *globals, int argc, char **argv, struct b
     }
     if (argc - optind == 2 && command_parse_signal(argv[optind + 1], &signal_number, err))
         return -1;
-    return container_kill(globals->arena, globals->root, argv[optind], signal_number, all, err) ? 1
-                                                                                                : 0;
+    if (container_kill(globals->arena, globals->root, argv[optind], signal_number, all, err))
+        return -1;
+    return 0;
 }
 
 int command_delete(struct global_options *globals, int argc, char **argv, struct berr *err)
@@ -184,7 +185,13 @@ int command_delete(struct global_options *globals, int argc, char **argv, struct
     }
     if (command_container_id(argc - optind, argv + optind, "delete", &id, err))
         return -1;
-    return container_delete(globals->arena, globals->root, id, force, err) ? -1 : 0;
+    if (container_delete(globals->arena, globals->root, id, force, err)) {
+        /* runc: deleting with --force what is not there is not an error. */
+        if (force && err->code == BERR_NOT_FOUND)
+            return 0;
+        return -1;
+    }
+    return 0;
 }
 
 static int freeze(struct global_options *globals, int argc, char **argv, bool frozen,

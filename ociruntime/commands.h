@@ -31,6 +31,7 @@ struct command {
     command_function run;
     const char *usage;   /* arguments, e.g. "[command options] <container-id>" */
     const char *summary; /* one line */
+    const char *options; /* the options, one per line, for --help */
 };
 
 /* cmd_lifecycle.c */
@@ -59,6 +60,12 @@ int command_parse_signal(const char *text, int *signal_number, struct berr *err)
 /* The single <container-id> argument left after the options, or an error. */
 int command_container_id(int argc, char **argv, const char *command, const char **id,
                          struct berr *err);
+/* A Go duration ("200ms", "5s", "1m30s", "1.5h"; a bare number is seconds)
+ * in milliseconds. */
+int command_parse_duration(const char *text, const char *what, long long *milliseconds,
+                           struct berr *err);
+/* Prints `berth-runtime COMMAND --help`. */
+void command_print_help(const struct command *command);
 int command_parse_int(const char *text, const char *what, long long minimum, long long maximum,
                       long long *out, struct berr *err);
 
