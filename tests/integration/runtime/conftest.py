@@ -317,7 +317,7 @@ class Runtime:
     def requires_runc(self, version, feature):
         """Skip, for runc older than `version` only, a test of `feature`."""
         if self.name == "runc" and self.version is not None and self.version < version:
-            pytest.skip("runc %s lacks %s (runc >= %s has it)" % (
+            pytest.skip("runc %s does not support %s (runc >= %s does)" % (
                 ".".join(map(str, self.version)), feature, ".".join(map(str, version))))
 
     def skip_on_runc(self, reason):

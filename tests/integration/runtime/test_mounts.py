@@ -423,17 +423,3 @@ def test_linux_devices(runtime, bundle):
     assert char == "character special file f0 7 620 1000 1001"
     assert block == "block special file 7 c8 600 0 0"
     assert fifo == "fifo 644"
-
-
-def test_linux_device_denied_by_cgroup(runtime, bundle):
-    # A device node without an allow rule cannot be opened (devices cgroup);
-    # with one, open gets past the cgroup (and fails for lack of a driver).
-    bundle.linux["devices"] = [{"path": "/dev/berth-nodriver", "type": "c", "major": 240,
-                                "minor": 0, "fileMode": 0o666}]
-    out = run_ok(runtime, bundle, "cat /dev/berth-nodriver 2>&1; true")
-    assert "Operation not permitted" in out
-    bundle.linux["resources"]["devices"].append({"allow": True, "type": "c", "major": 240,
-                                                 "minor": 0, "access": "rw"})
-    out = run_ok(runtime, bundle, "cat /dev/berth-nodriver 2>&1; true")
-    assert "Operation not permitted" not in out
-    assert "No such device" in out
