@@ -188,7 +188,8 @@ def _runc_version(binary):
 class Runtime:
     """Calls the runtime under test with a private --root; see the module doc."""
 
-    def __init__(self, binary, name, tmp_path, version=None):
+    def __init__(self, binary, name, tmp_path, version=None, canary=None):
+        self.canary = canary
         self.binary = pathlib.Path(binary)
         self.name = name
         self.version = version
@@ -311,6 +312,13 @@ class Runtime:
     def exec_output(self, cid, *args, flags=(), **kwargs):
         """`exec` a command, asserting success; returns its stdout."""
         return self.ok("exec", *flags, cid, *args, **kwargs).stdout
+
+    def expect_failure(self):
+        """Call in a test that checks that something fails: such a test proves
+        nothing while the runtime cannot run even a trivial container."""
+        if self.canary is not None and not self.canary[0]:
+            pytest.fail("the runtime cannot run a trivial container, so a failure proves"
+                        " nothing: %s" % self.canary[1])
 
     # -- skipping -----------------------------------------------------------
 
@@ -504,10 +512,28 @@ def runtime_binary(build_dir):
     return binary, name, version
 
 
-@pytest.fixture
-def runtime(runtime_binary, tmp_path):
+@pytest.fixture(scope="session")
+def container_canary(runtime_binary, bundle_template, tmp_path_factory):
+    """(True, "") if the runtime runs a trivial container, else (False, why)."""
     binary, name, version = runtime_binary
-    rt = Runtime(binary, name, tmp_path, version)
+    path = tmp_path_factory.mktemp("canary")
+    subprocess.run(["cp", "-a", str(bundle_template), str(path / "bundle")], check=True)
+    rt = Runtime(binary, name, path, version)
+    rt.ids.append("canary")
+    try:
+        result = rt("run", "--bundle", path / "bundle", "canary", timeout=30)
+        ok = result.returncode == 0
+        why = "" if ok else "`run` exited %d: %s" % (result.returncode, result.stderr.strip())
+    except AssertionError as error:
+        ok, why = False, str(error)
+    rt.teardown()
+    return ok, why
+
+
+@pytest.fixture
+def runtime(runtime_binary, tmp_path, container_canary):
+    binary, name, version = runtime_binary
+    rt = Runtime(binary, name, tmp_path, version, container_canary)
     yield rt
     found = rt.teardown()
     if found:

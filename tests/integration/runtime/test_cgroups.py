@@ -158,6 +158,7 @@ def test_block_io_weight(runtime, bundle):
     if weight_file is None:
         # This host's block devices have no proportional-weight scheduler:
         # the runtime cannot honour the weight and must say so, cleanly.
+        runtime.expect_failure()
         bundle.sh("echo started")
         result = runtime.run_fg(bundle)
         assert result.returncode != 0
@@ -295,3 +296,15 @@ def test_update_paused_container(runtime, bundle):
     runtime.ok("update", "--pids-limit", "55", cid)
     assert v1(pid, "pids", "pids.max") == "55"
     assert runtime.status(cid) == "paused"
+
+
+@pytest.mark.parametrize("flag,value", [("--l3-cache-schema", "L3:0=ff"),
+                                        ("--mem-bw-schema", "MB:0=50")])
+def test_update_intel_rdt_fails_without_rdt(runtime, bundle, flag, value):
+    runtime.expect_failure()
+    cid, pid = running(runtime, bundle, {"pids": {"limit": 20}})
+    result = runtime("update", flag, value, cid)
+    assert result.returncode != 0
+    assert result.stderr.strip()
+    assert runtime.status(cid) == "running"
+    assert v1(pid, "pids", "pids.max") == "20"

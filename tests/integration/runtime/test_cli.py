@@ -38,6 +38,7 @@ def test_unknown_command_fails(runtime):
 
 
 def test_unknown_flag_fails(runtime, bundle):
+    runtime.expect_failure()
     result = runtime("create", "--no-such-flag", "--bundle", bundle.path, runtime.new_id())
     assert result.returncode != 0
     assert result.stderr.strip()
@@ -329,6 +330,8 @@ def test_spec_refuses_to_overwrite(runtime, tmp_path):
     assert result.returncode != 0
     assert result.stderr.strip()
     assert (directory / "config.json").read_text() == "{}"
+    (directory / "config.json").unlink()
+    runtime.ok("spec", "--bundle", directory)
 
 
 def test_spec_output_runs(runtime, bundle):

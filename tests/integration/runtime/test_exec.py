@@ -1,10 +1,12 @@
 """exec: a new process in a running container, with its flags."""
 import json
 import os
+import time
 
 import pytest
 
-from conftest import LIST_FDS, capability_mask, cgroup_paths, status_fields, wait_for
+from conftest import (LIST_FDS, capability_mask, cgroup_paths, read_when_written,
+                      status_fields, wait_for)
 
 
 @pytest.fixture
@@ -212,3 +214,27 @@ def test_exec_processes_die_with_the_container(runtime, running):
     runtime.wait_status(cid, "stopped")
     wait_for(lambda: not os.path.exists("/proc/%d/cmdline" % pid) or
              open("/proc/%d/cmdline" % pid).read() == "", what="the exec'd process to die")
+
+
+def test_exec_cgroup(runtime, running):
+    cid, _ = running
+    parent = cgroup_paths(runtime.pid(cid))["pids"]
+    (parent / "sub").mkdir()
+    out = runtime.exec_output(cid, "cat", "/proc/self/cgroup", flags=["--cgroup", "pids:sub"])
+    pids_line = [line for line in out.splitlines() if line.split(":")[1] == "pids"][0]
+    assert pids_line.endswith("/%s/sub" % cid)
+    memory_line = [line for line in out.splitlines() if line.split(":")[1] == "memory"][0]
+    assert memory_line.endswith("/%s" % cid)
+
+
+def test_exec_ignore_paused(runtime, running):
+    cid, shared = running
+    runtime.ok("pause", cid)
+    process = runtime.popen("exec", "--detach", "--ignore-paused", cid, "sh", "-c",
+                            "echo ran > /shared/ran")
+    time.sleep(0.3)
+    assert runtime.status(cid) == "paused"
+    assert not (shared / "ran").exists(), "a process ran in a paused container"
+    runtime.ok("resume", cid)
+    assert process.wait(timeout=20) == 0
+    assert read_when_written(shared / "ran") == "ran\n"

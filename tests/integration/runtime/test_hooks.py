@@ -14,14 +14,15 @@ HOOKS = ["prestart", "createRuntime", "createContainer", "startContainer", "post
 
 
 def recording_hook(name, directory, env=None):
-    """A hook that appends its name to <directory>/order and saves its stdin.
+    """A hook that appends its name to <directory>/order, then saves its stdin
+    (<name>.json, the last thing it writes).
 
     startContainer runs in the container (its path resolves there), so it
     writes through the bind mount at /shared; the others see the host path.
     """
     target = "/shared" if name == "startContainer" else str(directory)
-    script = ('cat > %(d)s/%(n)s.json.tmp; mv %(d)s/%(n)s.json.tmp %(d)s/%(n)s.json;'
-              ' echo %(n)s >> %(d)s/order; env > %(d)s/%(n)s.env' % {"d": target, "n": name})
+    script = ('echo %(n)s >> %(d)s/order; env > %(d)s/%(n)s.env; cat > %(d)s/%(n)s.json.tmp;'
+              ' mv %(d)s/%(n)s.json.tmp %(d)s/%(n)s.json' % {"d": target, "n": name})
     hook = {"path": "/bin/sh", "args": ["sh", "-c", script]}
     if env:
         hook["env"] = env
@@ -156,6 +157,7 @@ def test_start_container_hook_path_resolves_in_the_container(runtime, bundle):
 @pytest.mark.parametrize("hook", ["prestart", "createRuntime", "createContainer",
                                   "startContainer"])
 def test_failing_hook_stops_the_container(runtime, bundle, hook):
+    runtime.expect_failure()
     shared = bundle.share("/shared")
     bundle.config["hooks"] = {hook: [{"path": "/bin/sh", "args": ["sh", "-c", "exit 3"]}]}
     bundle.sh("echo started > /shared/started")
@@ -191,6 +193,7 @@ def test_failing_poststop_hook_still_deletes(runtime, bundle):
 
 
 def test_hook_timeout(runtime, bundle):
+    runtime.expect_failure()
     bundle.config["hooks"] = {"createRuntime": [
         {"path": "/bin/sh", "args": ["sh", "-c", "exec sleep 30"], "timeout": 1}]}
     bundle.sh("echo started")
@@ -205,6 +208,7 @@ def test_hook_timeout(runtime, bundle):
 
 
 def test_hook_timeout_with_a_child_holding_its_output(runtime, bundle):
+    runtime.expect_failure()
     runtime.skip_on_runc("runc waits for a timed-out hook's stdout and stderr to close, so a"
                          " child of the hook that keeps them open blocks it until the child"
                          " exits")
@@ -229,6 +233,7 @@ def test_hook_within_timeout(runtime, bundle):
 
 
 def test_missing_hook_program_fails(runtime, bundle, tmp_path):
+    runtime.expect_failure()
     bundle.config["hooks"] = {"createRuntime": [{"path": str(tmp_path / "no-such-hook")}]}
     bundle.sh("echo started")
     result = runtime.run_fg(bundle)

@@ -58,6 +58,22 @@ def test_state_annotations(runtime, bundle):
     assert runtime.state(cid)["annotations"] == {"org.berth.test": "value"}
 
 
+def test_relative_bundle_path(runtime, bundle):
+    bundle.set_args("sleep", "600")
+    bundle.save()
+    cid = runtime.new_id()
+    runtime.ok("create", "--bundle", bundle.path.name, cid, cwd=bundle.path.parent)
+    assert runtime.state(cid)["bundle"] == str(bundle.path)
+
+
+def test_bundle_defaults_to_the_current_directory(runtime, bundle):
+    bundle.set_args("sleep", "600")
+    bundle.save()
+    cid = runtime.new_id()
+    runtime.ok("create", cid, cwd=bundle.path)
+    assert runtime.state(cid)["bundle"] == str(bundle.path)
+
+
 def test_run_foreground_output_and_exit_status(runtime, bundle):
     bundle.sh("echo to-stdout; echo to-stderr >&2; exit 42")
     result = runtime.run_fg(bundle)
@@ -73,6 +89,23 @@ def test_run_foreground_exit_zero_removes_container(runtime, bundle):
     assert result.returncode == 0, result.stderr
     assert runtime("state", cid).returncode != 0
     assert runtime.list() == []
+
+
+@pytest.mark.parametrize("flag", ["--no-pivot", "--no-new-keyring", "--no-subreaper"])
+def test_run_flags(runtime, bundle, flag):
+    bundle.sh("ls /; exit 3")
+    result = runtime.run_fg(bundle, flags=[flag])
+    assert result.returncode == 3, result.stderr
+    assert set(result.stdout.split()) >= {"bin", "etc", "proc", "dev"}
+    assert "work" not in result.stdout.split()
+
+
+@pytest.mark.parametrize("flag", ["--no-pivot", "--no-new-keyring"])
+def test_create_flags(runtime, bundle, flag):
+    marker = marker_bundle(bundle)
+    cid = runtime.create(bundle, flags=[flag])
+    runtime.ok("start", cid)
+    assert read_when_written(marker) == "started\n"
 
 
 def test_run_foreground_stdin(runtime, bundle):

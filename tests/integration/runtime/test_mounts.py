@@ -142,11 +142,11 @@ def test_mount_propagation_flags(runtime, bundle, shared_source):
 def test_mount_propagation_from_host(runtime, bundle, shared_source, propagation, propagates):
     (shared_source / "later").mkdir()
     bundle.add_mount("/prop", shared_source, options=["rbind", propagation])
-    bundle.share("/out")
-    bundle.sh("echo > /out/ready; i=0; while [ $i -lt 40 ] && [ ! -e /prop/later/marker ];"
-              " do sleep 0.05; i=$((i+1)); done; ls /prop/later > /out/seen.tmp; mv /out/seen.tmp /out/seen; sleep 600")
+    out = bundle.share("/out")
+    bundle.sh("echo > /out/ready; i=0; while [ $i -lt 20 ] && [ ! -e /prop/later/marker ];"
+              " do sleep 0.05; i=$((i+1)); done; ls /prop/later > /out/seen.tmp;"
+              " mv /out/seen.tmp /out/seen; sleep 600")
     cid = runtime.run_detached(bundle)
-    out = bundle.path.parent / "shared-out"
     wait_for((out / "ready").exists, what="the container")
     runtime.host_mount("-t", "tmpfs", "tmpfs", target=shared_source / "later")
     (shared_source / "later" / "marker").write_text("")
@@ -249,6 +249,7 @@ def test_mounts_are_applied_in_order(runtime, bundle):
 
 
 def test_unknown_filesystem_type_fails(runtime, bundle):
+    runtime.expect_failure()
     bundle.config["mounts"].append({"destination": "/bad", "type": "no-such-fs",
                                     "source": "none"})
     bundle.sh("echo started")
@@ -260,6 +261,7 @@ def test_unknown_filesystem_type_fails(runtime, bundle):
 
 
 def test_missing_bind_source_fails(runtime, bundle, tmp_path):
+    runtime.expect_failure()
     bundle.add_mount("/data", tmp_path / "no-such-dir", options=["bind", "ro"])
     bundle.sh("echo started")
     result = runtime.run_fg(bundle)
@@ -302,10 +304,10 @@ def test_rootfs_propagation_slave(runtime, bundle, shared_rootfs, propagation):
 def test_rootfs_propagation_slave_receives_host_mounts(runtime, bundle, shared_rootfs):
     (bundle.rootfs / "later").mkdir()
     bundle.linux["rootfsPropagation"] = "rslave"
-    bundle.share("/out")
-    out = bundle.path.parent / "shared-out"
+    out = bundle.share("/out")
     bundle.sh("echo > /out/ready; i=0; while [ $i -lt 100 ] && [ ! -e /later/marker ];"
-              " do sleep 0.05; i=$((i+1)); done; ls /later > /out/seen.tmp; mv /out/seen.tmp /out/seen; sleep 600")
+              " do sleep 0.05; i=$((i+1)); done; ls /later > /out/seen.tmp;"
+              " mv /out/seen.tmp /out/seen; sleep 600")
     runtime.run_detached(bundle)
     wait_for((out / "ready").exists, what="the container")
     runtime.host_mount("-t", "tmpfs", "tmpfs", target=bundle.rootfs / "later")

@@ -1,8 +1,6 @@
 """linux.namespaces: new ones, shared ones, joined ones, user namespace
 mappings, and time namespace offsets."""
 import os
-import subprocess
-import time
 
 import pytest
 
@@ -137,6 +135,7 @@ def children(pid):
 
 
 def test_join_namespace_of_wrong_type_fails(runtime, bundle, namespace_holder):
+    runtime.expect_failure()
     bundle.add_namespace("ipc", "/proc/%d/ns/net" % namespace_holder)
     bundle.sh("echo started")
     result = runtime.run_fg(bundle)
@@ -147,6 +146,7 @@ def test_join_namespace_of_wrong_type_fails(runtime, bundle, namespace_holder):
 
 
 def test_join_missing_namespace_path_fails(runtime, bundle, tmp_path):
+    runtime.expect_failure()
     bundle.add_namespace("network", tmp_path / "no-such-ns")
     bundle.sh("echo started")
     result = runtime.run_fg(bundle)
@@ -209,6 +209,7 @@ def test_user_namespace_several_mappings(runtime, make_bundle):
 
 
 def test_user_namespace_without_mappings_fails(runtime, make_bundle):
+    runtime.expect_failure()
     bundle = make_bundle()
     bundle.add_namespace("user")
     bundle.sh("echo started")
@@ -244,6 +245,7 @@ def test_time_namespace_without_offsets(runtime, bundle):
 
 
 def test_time_offsets_without_time_namespace_fail(runtime, bundle):
+    runtime.expect_failure()
     runtime.requires_runc((1, 2), "time namespaces")
     bundle.linux["timeOffsets"] = {"monotonic": {"secs": 100, "nanosecs": 0}}
     bundle.sh("echo started")

@@ -17,6 +17,7 @@ def run_ok(runtime, bundle, script):
 
 def run_fails(runtime, bundle, keyword=None):
     """The container must not start: non-zero exit, a message, nothing left."""
+    runtime.expect_failure()
     bundle.sh("echo started")
     result = runtime.run_fg(bundle)
     assert result.returncode != 0

@@ -156,6 +156,7 @@ def test_exec_gets_the_containers_filter(runtime, bundle):
     {"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_NOT_AN_ARCH"]},
 ], ids=["default-action", "action", "operator", "architecture"])
 def test_invalid_profile_fails(runtime, bundle, profile):
+    runtime.expect_failure()
     bundle.linux["seccomp"] = profile
     bundle.sh("echo started")
     result = runtime.run_fg(bundle)

@@ -62,6 +62,7 @@ def test_run_detached_with_console_socket(runtime, bundle, console_socket):
 
 
 def test_terminal_without_console_socket_fails_when_detached(runtime, bundle):
+    runtime.expect_failure()
     terminal_bundle(bundle, "echo hello")
     bundle.save()
     cid = runtime.new_id()
@@ -72,6 +73,7 @@ def test_terminal_without_console_socket_fails_when_detached(runtime, bundle):
 
 
 def test_console_socket_without_terminal_fails(runtime, bundle, console_socket):
+    runtime.expect_failure()
     bundle.sh("echo hello")
     bundle.save()
     console = console_socket()
