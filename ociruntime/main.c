@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "log.h"
 #include "seccomp.h"
+#include "self_protect.h"
 
 #define CREATE_OPTIONS                                                                             \
     "   --bundle, -b DIR        the bundle (default: the current directory)\n"                     \
@@ -280,6 +281,14 @@ int main(int argc, char **argv)
         return 0;
     }
     log_debug("command %s", command->name);
+    /* Commands that put processes into containers run from a copy of the
+     * binary nobody can write (see self_protect.h). */
+    if ((command->run == command_create || command->run == command_run ||
+         command->run == command_exec) &&
+        self_protect(argv, &err) != 0) {
+        report(&log, &err);
+        return 1;
+    }
     /* A command returns its exit status, or -1 with err filled. */
     status = command->run(&globals, argc - next, argv + next, &err);
     if (status < 0) {

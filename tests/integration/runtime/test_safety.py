@@ -71,7 +71,7 @@ def test_attack_works_on_a_writable_binary(runtime, bundle):
     pid_file = runtime.tmp_path / "victim.pid"
     runtime.ok("exec", "--detach", "--pid-file", pid_file, cid, "/shared/sleep", "0.5")
     victim = runtime.exec_output(cid, "sh", "-c", "for p in /proc/[0-9]*; do readlink $p/exe |"
-                                 " grep -q /shared/sleep && echo ${p#/proc/}; done").split()
+                                 " grep -q /shared/sleep && echo ${p#/proc/}; done; true").split()
     assert len(victim) == 1
     runtime.ok("exec", "--detach", cid, "/attack", victim[0])
     wait_for((shared / "ready").exists, what="the attacker")
