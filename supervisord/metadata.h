@@ -24,7 +24,7 @@ enum metadata_table {
     METADATA_CONTENT,         /* ns / digest → ContentInfo (labels; the blob is in the store) */
     METADATA_IMAGES,          /* ns / name → Image */
     METADATA_CONTAINERS,      /* ns / id → Container */
-    METADATA_SNAPSHOTS,       /* ns / key → the snapshotter's record */
+    METADATA_SNAPSHOTS,       /* ns / key → the snapshotter's record; "" / its own */
     METADATA_LEASES,          /* ns / id → Lease */
     METADATA_LEASE_RESOURCES, /* ns / lease id "/" type "/" resource id → "" */
     METADATA_TASKS,           /* ns / container id → the task's record */
