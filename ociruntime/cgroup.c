@@ -6,10 +6,9 @@
  * /sys/fs/cgroup/<controllers> as every distribution mounts them; the v2
  * tree is /sys/fs/cgroup (unified) or /sys/fs/cgroup/unified (hybrid).
  *
- * Moving a process into a v1 cgroup waits for an RCU grace period the first
- * time (the kernel's cgroup_threadgroup_rwsem), which costs milliseconds.
- * So the write is split out (cgroup_open_procs + cgroup_attach_fds) for the
- * runtime to do it while the container process sets up its mounts.
+ * Moving another process into a cgroup waits for an RCU grace period (the
+ * kernel's cgroup_threadgroup_rwsem), which costs milliseconds; so new
+ * processes join by themselves instead (struct cgroup_join).
  */
 #include "cgroup.h"
 
@@ -426,71 +425,77 @@ int cgroup_update(const struct cgroup *cgroup, const struct cgroup_resources *re
 
 /* ---- processes ---- */
 
-int cgroup_open_procs(const struct cgroup *cgroup, int *fds, struct berr *err)
+int cgroup_join_prepare(const struct cgroup *cgroup, struct cgroup_join *join, struct berr *err)
 {
     char path[PATH_MAX];
     size_t i;
+    int rc;
 
+    memset(join, 0, sizeof(*join));
+    join->v2_directory_fd = join->v2_procs_fd = -1;
     for (i = 0; i < cgroup->count; i++) {
-        snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup->hierarchies[i].path);
-        fds[i] = open(path, O_WRONLY | O_CLOEXEC);
-        if (fds[i] < 0) {
-            int rc = berr_errno(err, errno, "open %s", path);
-            cgroup_close_fds(fds, i);
-            return rc;
+        const struct cgroup_hierarchy *hierarchy = &cgroup->hierarchies[i];
+        if (hierarchy->is_v2) {
+            join->v2_path = hierarchy->path;
+            join->v2_directory_fd = open(hierarchy->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+            snprintf(path, sizeof(path), "%s/cgroup.procs", hierarchy->path);
+            join->v2_procs_fd = open(path, O_WRONLY | O_CLOEXEC);
+            if (join->v2_directory_fd < 0 || join->v2_procs_fd < 0) {
+                rc = berr_errno(err, errno, "open %s", hierarchy->path);
+                goto fail;
+            }
+            continue;
         }
+        snprintf(path, sizeof(path), "%s/tasks", hierarchy->path);
+        join->task_paths[join->task_count] = hierarchy->path;
+        join->task_fds[join->task_count] = open(path, O_WRONLY | O_CLOEXEC);
+        if (join->task_fds[join->task_count] < 0) {
+            rc = berr_errno(err, errno, "open %s", path);
+            goto fail;
+        }
+        join->task_count++;
     }
     return 0;
+fail:
+    cgroup_join_close(join);
+    memset(join, 0, sizeof(*join));
+    join->v2_directory_fd = join->v2_procs_fd = -1;
+    return rc;
 }
 
-int cgroup_attach_fds(const int *fds, size_t count, pid_t pid, size_t *failed)
+int cgroup_join_self(const struct cgroup_join *join, bool born_in_v2, const char **failed)
 {
-    char text[16];
-    int length = 0;
-    unsigned value = (unsigned)pid;
-    char digits[16];
     size_t i;
+    long rc;
 
-    /* Formatting by hand: no libc call that could touch shared state. */
-    do {
-        digits[length++] = (char)('0' + value % 10);
-        value /= 10;
-    } while (value);
-    for (i = 0; i < (size_t)length; i++)
-        text[i] = digits[length - 1 - i];
-    for (i = 0; i < count; i++) {
-        long rc = raw_write(fds[i], text, (unsigned long)length);
+    for (i = 0; i < join->task_count; i++) {
+        rc = raw_write(join->task_fds[i], "0", 1);
         if (rc < 0) {
-            *failed = i;
+            *failed = join->task_paths[i];
+            return (int)rc;
+        }
+    }
+    if (join->v2_procs_fd >= 0 && !born_in_v2) {
+        rc = raw_write(join->v2_procs_fd, "0", 1);
+        if (rc < 0) {
+            *failed = join->v2_path;
             return (int)rc;
         }
     }
     return 0;
 }
 
-void cgroup_close_fds(int *fds, size_t count)
+void cgroup_join_close(const struct cgroup_join *join)
 {
     size_t i;
 
-    for (i = 0; i < count; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
-}
-
-int cgroup_attach(const struct cgroup *cgroup, pid_t pid, struct berr *err)
-{
-    int fds[CGROUP_MAX_HIERARCHIES];
-    size_t failed = 0;
-    int rc = cgroup_open_procs(cgroup, fds, err);
-
-    if (rc)
-        return rc;
-    rc = cgroup_attach_fds(fds, cgroup->count, pid, &failed);
-    cgroup_close_fds(fds, cgroup->count);
-    if (rc < 0)
-        return berr_errno(err, -rc, "move process %d into %s", (int)pid,
-                          cgroup->hierarchies[failed].path);
-    return 0;
+    for (i = 0; i < join->task_count; i++)
+        if (join->task_fds[i] >= 0)
+            close(join->task_fds[i]);
+    if (join->v2_directory_fd >= 0)
+        close(join->v2_directory_fd);
+    if (join->v2_procs_fd >= 0)
+        close(join->v2_procs_fd);
 }
 
 static void sleep_milliseconds(long milliseconds)

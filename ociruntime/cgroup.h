@@ -66,17 +66,32 @@ int cgroup_create(const struct cgroup *cgroup, const struct cgroup_resources *re
 int cgroup_update(const struct cgroup *cgroup, const struct cgroup_resources *resources,
                   struct berr *err);
 
-/* Opens each hierarchy's cgroup.procs for writing, so that a process can be
- * moved in later without any allocation (see cgroup_attach_fds). */
-int cgroup_open_procs(const struct cgroup *cgroup, int *fds, struct berr *err);
-/* Moves pid into every hierarchy through fds from cgroup_open_procs. Uses
- * raw system calls only: it runs while the CLONE_VM child runs. Returns 0 or
- * -errno, and the index of the failing hierarchy in *failed. */
-int cgroup_attach_fds(const int *fds, size_t count, pid_t pid, size_t *failed);
-void cgroup_close_fds(int *fds, size_t count);
+/* How a new process gets into the container's cgroups without waiting.
+ *
+ * Moving another process into a cgroup (writing its pid to cgroup.procs)
+ * takes the kernel's cgroup_threadgroup_rwsem for writing, which waits for
+ * an RCU grace period: 5 to 15 ms here. Two ways around it: a process that
+ * moves *itself* through a v1 "tasks" file ("0") skips that lock; and a
+ * process cloned with CLONE_INTO_CGROUP starts in its v2 directory. So the
+ * runtime opens these files before the clone, and the new process joins
+ * by itself, first thing (cgroup_join_self). */
+struct cgroup_join {
+    int task_fds[CGROUP_MAX_HIERARCHIES]; /* v1 hierarchies: DIR/tasks */
+    const char *task_paths[CGROUP_MAX_HIERARCHIES];
+    size_t task_count;
+    int v2_directory_fd; /* for CLONE_INTO_CGROUP; -1 when there is no v2 directory */
+    int v2_procs_fd;     /* DIR/cgroup.procs, when the clone could not start there */
+    const char *v2_path;
+};
 
-/* Moves pid into every hierarchy (plain version, for exec). */
-int cgroup_attach(const struct cgroup *cgroup, pid_t pid, struct berr *err);
+int cgroup_join_prepare(const struct cgroup *cgroup, struct cgroup_join *join, struct berr *err);
+/* In the new process: moves itself into every v1 hierarchy, and into the v2
+ * one unless it was born there. Raw system calls only (it runs in the
+ * runtime's memory). Returns 0 or -errno, with the failing path in *failed. */
+int cgroup_join_self(const struct cgroup_join *join, bool born_in_v2, const char **failed);
+/* Closes the descriptors (without changing join, which a cloned process
+ * may be reading). */
+void cgroup_join_close(const struct cgroup_join *join);
 
 /* Removes the directories, waiting up to timeout_ms for exiting processes. */
 int cgroup_destroy(const struct cgroup *cgroup, int timeout_ms, struct berr *err);

@@ -26,6 +26,7 @@
 #include "atomic_file.h"
 #include "cgroup.h"
 #include "cgroup_resources.h"
+#include "clone3.h"
 #include "exec_stub.h"
 #include "foreground.h"
 #include "hooks.h"
@@ -233,8 +234,8 @@ struct creation {
     int directory_fd;
     int sync_fd;     /* the runtime's end */
     int terminal_fd; /* run without --console-socket: where the master arrives */
-    int cgroup_fds[CGROUP_MAX_HIERARCHIES];
     bool cgroup_created;
+    bool joined; /* context->cgroup_join holds descriptors */
     bool cloned; /* the context's descriptors now belong to the container process */
     pid_t pid;
     int pidfd;
@@ -242,14 +243,10 @@ struct creation {
 
 static void creation_init(struct creation *creation, struct arena *arena)
 {
-    size_t i;
-
     memset(creation, 0, sizeof(*creation));
     creation->arena = arena;
     creation->directory_fd = creation->sync_fd = creation->terminal_fd = -1;
     creation->pidfd = -1;
-    for (i = 0; i < CGROUP_MAX_HIERARCHIES; i++)
-        creation->cgroup_fds[i] = -1;
 }
 
 static void close_if_open(int *fd)
@@ -294,9 +291,10 @@ static void creation_close(struct creation *creation)
         close_child_descriptors(creation->context);
         creation->cloned = true; /* closed once */
     }
-    cgroup_close_fds(creation->cgroup_fds, creation->state.cgroup.count);
-    for (size_t i = 0; i < CGROUP_MAX_HIERARCHIES; i++)
-        creation->cgroup_fds[i] = -1;
+    if (creation->joined) {
+        cgroup_join_close(&creation->context->cgroup_join);
+        creation->joined = false;
+    }
     close_if_open(&creation->directory_fd);
     close_if_open(&creation->sync_fd);
     close_if_open(&creation->pidfd);
@@ -415,6 +413,10 @@ static int converse(struct creation *creation, struct berr *err)
             return 0;
         case SYNC_RUN_RUNTIME_HOOKS: {
             char *state = hook_state_json(creation->arena, &creation->state, CONTAINER_CREATING);
+            if (!state)
+                return berr_set(err, BERR_NOMEM, "out of memory");
+            /* The container process reads it for its createContainer hooks. */
+            creation->context->hook_state = state;
             if ((rc = hooks_run(&spec->hooks[HOOK_PRESTART], HOOK_PRESTART, state, err)) ||
                 (rc =
                      hooks_run(&spec->hooks[HOOK_CREATE_RUNTIME], HOOK_CREATE_RUNTIME, state, err)))
@@ -448,8 +450,7 @@ static int start_container_process(struct creation *creation, struct berr *err)
 {
     struct init_context *context = creation->context;
     const struct spec *spec = creation->spec;
-    int pair[2], flags, pidfd = -1, rc;
-    size_t failed = 0;
+    int pair[2], pidfd = -1, rc;
     char *stack;
     pid_t pid;
 
@@ -457,8 +458,9 @@ static int start_container_process(struct creation *creation, struct berr *err)
         return berr_errno(err, errno, "socket pair");
     creation->sync_fd = pair[0];
     context->sync_fd = pair[1];
-    if ((rc = cgroup_open_procs(&creation->state.cgroup, creation->cgroup_fds, err)))
+    if ((rc = cgroup_join_prepare(&creation->state.cgroup, &context->cgroup_join, err)))
         return rc;
+    creation->joined = true;
     stack = mmap(NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED)
@@ -466,8 +468,9 @@ static int start_container_process(struct creation *creation, struct berr *err)
 
     if ((rc = namespace_enter_for_clone(spec, &context->namespaces, err)))
         return rc;
-    flags = context->namespaces.clone_flags | CLONE_VM | CLONE_PIDFD | SIGCHLD;
-    pid = clone(init_main, stack + CHILD_STACK_SIZE, flags, context, &pidfd);
+    pid = clone_vm_process(init_main, context, context->namespaces.clone_flags, stack,
+                           CHILD_STACK_SIZE, context->cgroup_join.v2_directory_fd,
+                           &context->born_in_v2, &pidfd);
     rc = pid < 0 ? berr_errno(err, errno, "clone the container process") : 0;
     if (namespace_leave_after_clone(&context->namespaces, rc ? NULL : err) && !rc)
         rc = err->code;
@@ -500,19 +503,7 @@ static int start_container_process(struct creation *creation, struct berr *err)
         creation->pid = pid = context->init_pid;
         creation->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     }
-
-    /* The slow part (an RCU grace period on cgroup v1), overlapped with the
-     * container process mounting its filesystems. Raw calls only. */
-    rc = cgroup_attach_fds(creation->cgroup_fds, creation->state.cgroup.count, pid, &failed);
-    if (rc < 0)
-        return berr_errno(err, -rc, "move the container process into %s",
-                          creation->state.cgroup.hierarchies[failed].path);
     creation->state.pid = pid;
-    context->hook_state = hook_state_json(creation->arena, &creation->state, CONTAINER_CREATING);
-    if (!context->hook_state)
-        return berr_set(err, BERR_NOMEM, "out of memory");
-    if ((rc = resume(creation, SYNC_CGROUP_JOINED, err)))
-        return rc;
     return converse(creation, err);
 }
 

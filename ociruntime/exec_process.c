@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "clone3.h"
 #include "container.h"
 #include "foreground.h"
 #include "init.h"
@@ -35,6 +36,8 @@
 
 struct exec_context {
     const struct spec_process *process;
+    struct cgroup_join cgroup_join;
+    bool born_in_v2;
     struct seccomp_program seccomp;
     bool has_seccomp;
     struct namespace_plan namespaces;
@@ -51,13 +54,14 @@ struct exec_context {
 
 /* ---- the new process ---- */
 
-static int wait_for_cgroup(struct exec_context *context, struct berr *err)
+static int join_cgroups(struct exec_context *context, struct berr *err)
 {
-    int message = sync_receive(context->sync_fd);
+    const char *failed = NULL;
+    int rc = cgroup_join_self(&context->cgroup_join, context->born_in_v2, &failed);
 
-    if (message == SYNC_CGROUP_JOINED)
-        return 0;
-    return berr_set(err, BERR_UNAVAILABLE, "the runtime went away during exec");
+    if (rc < 0)
+        return berr_errno(err, -rc, "move into cgroup %s", failed);
+    return 0;
 }
 
 static int enter_working_directory(const char *cwd, struct berr *err)
@@ -86,13 +90,11 @@ static int run_exec(struct exec_context *context, struct berr *err)
 
     /* Never show /proc/PID/exe of the runtime to the container's processes. */
     prctl(PR_SET_DUMPABLE, 0);
-    if ((rc = init_apply_process_settings(process, err)) ||
+    if ((rc = join_cgroups(context, err)) || (rc = init_apply_process_settings(process, err)) ||
         (rc = namespace_join(&context->namespaces, NULL, err)))
         return rc;
     if (process->terminal && setsid() < 0)
         return berr_errno(err, errno, "setsid");
-    if ((rc = wait_for_cgroup(context, err)))
-        return rc;
     if (process->terminal &&
         (rc = terminal_setup(context->console_socket_fd, process->console_height,
                              process->console_width, false, err)))
@@ -233,13 +235,12 @@ static void close_child_descriptors(const struct exec_context *context)
     namespace_plan_close_fds(&context->namespaces);
 }
 
-/* Clones the process, moves it into the cgroups, waits for its exec.
+/* Clones the process (it joins the cgroups itself) and waits for its exec.
  * On success *pid and *pidfd name it. */
 static int launch(struct container_state *state, struct exec_context *context, pid_t *pid_out,
                   int *pidfd_out, struct berr *err)
 {
-    int cgroup_fds[CGROUP_MAX_HIERARCHIES], pair[2], pidfd = -1, sync_fd, message, rc;
-    size_t failed = 0;
+    int pair[2], pidfd = -1, sync_fd, message, rc;
     char *stack;
     pid_t pid;
 
@@ -247,40 +248,34 @@ static int launch(struct container_state *state, struct exec_context *context, p
         return berr_errno(err, errno, "socket pair");
     sync_fd = pair[0];
     context->sync_fd = pair[1];
-    if ((rc = cgroup_open_procs(&state->cgroup, cgroup_fds, err))) {
+    if ((rc = cgroup_join_prepare(&state->cgroup, &context->cgroup_join, err))) {
         close(pair[0]);
-        close(pair[1]);
+        close_child_descriptors(context);
         return rc;
     }
     stack = mmap(NULL, EXEC_STACK_SIZE, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) {
         rc = berr_errno(err, errno, "stack for the new process");
+        close_child_descriptors(context);
         goto out;
     }
-    if ((rc = namespace_enter_for_clone(NULL, &context->namespaces, err)))
+    if ((rc = namespace_enter_for_clone(NULL, &context->namespaces, err))) {
+        close_child_descriptors(context);
         goto out;
-    pid = clone(exec_main, stack + EXEC_STACK_SIZE, CLONE_VM | CLONE_PIDFD | SIGCHLD, context,
-                &pidfd);
+    }
+    pid = clone_vm_process(exec_main, context, 0, stack, EXEC_STACK_SIZE,
+                           context->cgroup_join.v2_directory_fd, &context->born_in_v2, &pidfd);
     rc = pid < 0 ? berr_errno(err, errno, "clone the new process") : 0;
     if (namespace_leave_after_clone(&context->namespaces, rc ? NULL : err) && !rc)
         rc = err->code;
-    if (pid < 0)
+    if (pid < 0) {
+        close_child_descriptors(context);
         goto out;
+    }
     close_child_descriptors(context);
     if (rc)
         goto kill_child;
-    /* While the process joins the namespaces (raw calls: it shares our memory). */
-    rc = cgroup_attach_fds(cgroup_fds, state->cgroup.count, pid, &failed);
-    if (rc < 0) {
-        rc = berr_errno(err, -rc, "move the new process into %s",
-                        state->cgroup.hierarchies[failed].path);
-        goto kill_child;
-    }
-    if ((rc = sync_send(sync_fd, SYNC_CGROUP_JOINED)) < 0) {
-        rc = berr_errno(err, -rc, "resume the new process");
-        goto kill_child;
-    }
     /* The sync socket closes when the process execs (close-on-exec). */
     message = sync_receive(sync_fd);
     if (message == SYNC_ERROR) {
@@ -303,7 +298,7 @@ kill_child:
     if (pidfd >= 0)
         close(pidfd);
 out:
-    cgroup_close_fds(cgroup_fds, state->cgroup.count);
+    cgroup_join_close(&context->cgroup_join);
     close(sync_fd);
     return rc;
 }

@@ -71,35 +71,27 @@ int sync_send(int fd, enum sync_message message)
     return rc == 1 ? 0 : (int)(rc < 0 ? rc : -EIO);
 }
 
-/* Waits for one message; a SYNC_CGROUP_JOINED arriving meanwhile is noted. */
+/* Waits for one message from the runtime. */
 static int wait_for(struct init_context *context, enum sync_message expected, struct berr *err)
 {
-    for (;;) {
-        int message = sync_receive(context->sync_fd);
-        if (message == (int)expected)
-            return 0;
-        if (message == SYNC_CGROUP_JOINED) {
-            context->cgroup_joined = true;
-            continue;
-        }
-        if (message <= 0)
-            return berr_set(err, BERR_UNAVAILABLE, "the runtime went away during setup");
-        return berr_set(err, BERR_INTERNAL, "unexpected message %d from the runtime", message);
-    }
+    int message = sync_receive(context->sync_fd);
+
+    if (message == (int)expected)
+        return 0;
+    if (message <= 0)
+        return berr_set(err, BERR_UNAVAILABLE, "the runtime went away during setup");
+    return berr_set(err, BERR_INTERNAL, "unexpected message %d from the runtime", message);
 }
 
-static int ensure_cgroup(struct init_context *context, struct berr *err)
+/* First thing, before anything is created: into the container's cgroups
+ * (see struct cgroup_join for why the process does it itself). */
+static int join_cgroups(struct init_context *context, struct berr *err)
 {
-    int rc;
+    const char *failed = NULL;
+    int rc = cgroup_join_self(&context->cgroup_join, context->born_in_v2, &failed);
 
-    if (!context->cgroup_joined) {
-        if ((rc = wait_for(context, SYNC_CGROUP_JOINED, err)))
-            return rc;
-        context->cgroup_joined = true;
-        /* A cgroup namespace is rooted where the process is when it is made. */
-        if (context->namespaces.new_cgroup_namespace && unshare(CLONE_NEWCGROUP) < 0)
-            return berr_errno(err, errno, "create cgroup namespace");
-    }
+    if (rc < 0)
+        return berr_errno(err, -rc, "move into cgroup %s", failed);
     return 0;
 }
 
@@ -530,15 +522,12 @@ static int setup_container(struct init_context *context, struct berr *err)
     const struct spec_process *process = context->process;
     int rc;
 
-    /* The runtime moves us into our cgroups meanwhile (it takes a while on
-     * cgroup v1): wait for that only where it matters, as late as possible. */
-    if ((rc = rootfs_prepare(context, err)) ||
-        (rc = rootfs_mount_all(context, ensure_cgroup, err)) || (rc = devices_create(context, err)))
+    if ((rc = rootfs_prepare(context, err)) || (rc = rootfs_mount_all(context, err)) ||
+        (rc = devices_create(context, err)))
         return rc;
-    if ((has_runtime_hooks(spec) || spec->hooks[HOOK_CREATE_CONTAINER].count) &&
-        (rc = ensure_cgroup(context, err)))
-        return rc;
-    if (has_runtime_hooks(spec)) {
+    /* The runtime runs the prestart/createRuntime hooks and prepares the
+     * state the createContainer hooks get. */
+    if (has_runtime_hooks(spec) || spec->hooks[HOOK_CREATE_CONTAINER].count) {
         if ((rc = sync_send(context->sync_fd, SYNC_RUN_RUNTIME_HOOKS)) < 0)
             return berr_errno(err, -rc, "ask for the createRuntime hooks");
         if ((rc = wait_for(context, SYNC_HOOKS_DONE, err)))
@@ -574,8 +563,6 @@ static int run_init(struct init_context *context, struct berr *err)
     if (setsid() < 0)
         return berr_errno(err, errno, "setsid");
     if ((rc = setup_container(context, err)))
-        return rc;
-    if ((rc = ensure_cgroup(context, err)))
         return rc;
     /* From here the container outlives the runtime that created it. */
     prctl(PR_SET_PDEATHSIG, 0);
@@ -616,11 +603,15 @@ int init_main(void *argument)
 
     context->fifo_fd = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (context->wait_for_id_maps && !(rc = wait_for(context, SYNC_ID_MAPS_WRITTEN, err)))
+    rc = join_cgroups(context, err);
+    if (!rc && context->wait_for_id_maps && !(rc = wait_for(context, SYNC_ID_MAPS_WRITTEN, err)))
         rc = become_user_namespace_root(err);
     if (!rc && !(rc = namespace_join(&context->namespaces, context->spec, err)) &&
         context->namespaces.join_fds[NS_USER] >= 0)
         rc = become_user_namespace_root(err);
+    /* A cgroup namespace is rooted where the process is when it is made. */
+    if (!rc && context->namespaces.new_cgroup_namespace && unshare(CLONE_NEWCGROUP) < 0)
+        rc = berr_errno(err, errno, "create cgroup namespace");
     if (!rc && !context->no_new_keyring &&
         syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
         rc = berr_errno(err, errno, "join a new session keyring");

@@ -31,8 +31,7 @@
 enum sync_message {
     /* runtime → container process */
     SYNC_ID_MAPS_WRITTEN = 1, /* uid_map and gid_map are written */
-    SYNC_CGROUP_JOINED,       /* the process is in its cgroups */
-    SYNC_HOOKS_DONE,          /* prestart/createRuntime hooks ran */
+    SYNC_HOOKS_DONE,          /* prestart/createRuntime hooks ran; hook_state is set */
     SYNC_START,               /* run: go on to exec (create waits on the fifo instead) */
     /* container process → runtime */
     SYNC_INIT_PID,          /* context->init_pid holds the real init (after a second fork) */
@@ -54,10 +53,12 @@ struct init_context {
     const char *container_id;
     struct namespace_plan namespaces;
     const struct cgroup *cgroup;
-    int sync_fd;           /* the container process's end of the socket pair */
-    int stub_fd;           /* sealed memfd holding the exec stub */
-    int console_socket_fd; /* -1: no console socket */
-    int fifo_directory_fd; /* create: the state directory holding exec.fifo; else -1 */
+    struct cgroup_join cgroup_join; /* the process joins its cgroups itself */
+    bool born_in_v2;                /* cloned into the v2 directory already */
+    int sync_fd;                    /* the container process's end of the socket pair */
+    int stub_fd;                    /* sealed memfd holding the exec stub */
+    int console_socket_fd;          /* -1: no console socket */
+    int fifo_directory_fd;          /* create: the state directory holding exec.fifo; else -1 */
     int preserve_fds;
     bool no_pivot;
     bool no_new_keyring;
@@ -73,7 +74,6 @@ struct init_context {
     char executable[PATH_MAX];
     char *stack; /* for the second fork, when there is one */
     size_t stack_size;
-    bool cgroup_joined;
     int fifo_fd; /* create: the exec fifo once `start` opened it */
 
     /* Written by the container process for the runtime to read. */

@@ -421,7 +421,7 @@ static int populate_cgroups(struct init_context *context, const struct spec_moun
 }
 
 static int mount_one(struct init_context *context, const struct spec_mount *entry, int root_fd,
-                     int (*ensure_cgroup)(struct init_context *, struct berr *), struct berr *err)
+                     struct berr *err)
 {
     char source[PATH_MAX], target[64];
     struct mounted_target mounted;
@@ -438,13 +438,6 @@ static int mount_one(struct init_context *context, const struct spec_mount *entr
             return berr_errno(err, errno, "mount source %s of %s", source, entry->destination);
         directory = is_directory(source);
     }
-    /* A fresh cgroup2 mount shows the cgroup namespace's root, which must be
-     * the container's cgroup: only then wait to be in it. (v1 and a v2
-     * without namespace are bind mounts of the directories, ready already.) */
-    if (entry->type && strcmp(entry->type, "cgroup") == 0 &&
-        context->cgroup->layout == CGROUP_LAYOUT_V2 && context->namespaces.new_cgroup_namespace &&
-        (rc = ensure_cgroup(context, err)))
-        return rc;
     if ((rc = rootfs_make_in_root(root_fd, entry->destination, directory, &target_fd, err)))
         return rc;
     fd_path(target, sizeof(target), target_fd);
@@ -467,8 +460,7 @@ static int mount_one(struct init_context *context, const struct spec_mount *entr
     return rc;
 }
 
-int rootfs_mount_all(struct init_context *context,
-                     int (*ensure_cgroup)(struct init_context *, struct berr *), struct berr *err)
+int rootfs_mount_all(struct init_context *context, struct berr *err)
 {
     const struct spec *spec = context->spec;
     size_t i;
@@ -477,7 +469,7 @@ int rootfs_mount_all(struct init_context *context,
     if (rc)
         return rc;
     for (i = 0; i < spec->mount_count; i++)
-        if ((rc = mount_one(context, &spec->mounts[i], root_fd, ensure_cgroup, err)))
+        if ((rc = mount_one(context, &spec->mounts[i], root_fd, err)))
             break;
     close(root_fd);
     return rc;

@@ -20,10 +20,8 @@ struct init_context;
 /* Makes the mount tree private/slave and the root filesystem a mount point. */
 int rootfs_prepare(struct init_context *context, struct berr *err);
 
-/* Mounts every entry of spec->mounts. ensure_cgroup is called before the
- * first cgroup mount (the process must be in its cgroup by then). */
-int rootfs_mount_all(struct init_context *context,
-                     int (*ensure_cgroup)(struct init_context *, struct berr *), struct berr *err);
+/* Mounts every entry of spec->mounts. */
+int rootfs_mount_all(struct init_context *context, struct berr *err);
 
 /* Masked paths, read-only paths and the read-only root (still before the
  * pivot, while the host's /proc can reach the new mounts through fds). */
