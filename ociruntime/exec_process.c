@@ -108,6 +108,8 @@ static int run_exec(struct exec_context *context, struct berr *err)
                                    sizeof(context->executable), err)) ||
         (rc = enter_working_directory(process->cwd, err)))
         return rc;
+    /* The process outlives the runtime (exec --detach). */
+    prctl(PR_SET_PDEATHSIG, 0);
     return init_exec_stub(context->stub_fd, process, context->executable, context->environment,
                           &context->seccomp, context->has_seccomp, context->last_capability,
                           context->preserve_fds, err);
