@@ -275,21 +275,89 @@ static int make_directories(const char *path, bool cpuset, struct berr *err)
     return 0;
 }
 
+/* The v2 directory of a cgroup and its hierarchy's mount point. */
+static const struct cgroup_hierarchy *v2_hierarchy(const struct cgroup *cgroup)
+{
+    size_t i;
+
+    for (i = 0; i < cgroup->count; i++)
+        if (cgroup->hierarchies[i].is_v2)
+            return &cgroup->hierarchies[i];
+    return NULL;
+}
+
+static bool v2_root_offers(const char *controller)
+{
+    char value[512], *word, *save = NULL;
+
+    if (read_small_file(CGROUP_ROOT "/unified/cgroup.controllers", value, sizeof(value)) != 0)
+        return false;
+    for (word = strtok_r(value, " \n", &save); word; word = strtok_r(NULL, " \n", &save))
+        if (strcmp(word, controller) == 0)
+            return true;
+    return false;
+}
+
+/* In the hybrid layout hugetlb may live in the v2 tree only (as on hosts
+ * where systemd leaves it there): hugepage limits then go to the v2
+ * directory. Returns true when that is the case. */
+static bool hugetlb_on_v2(const struct cgroup *cgroup, const struct cgroup_resources *resources)
+{
+    return cgroup->layout == CGROUP_LAYOUT_HYBRID && resources->hugepage_limit_count &&
+           !cgroup_find(cgroup, "hugetlb") && v2_hierarchy(cgroup) && v2_root_offers("hugetlb");
+}
+
+/* The resources without what hugetlb_on_v2 routes to the v2 tree. */
+static void without_hugepages(const struct cgroup_resources *resources,
+                              struct cgroup_resources *out)
+{
+    *out = *resources;
+    out->hugepage_limits = NULL;
+    out->hugepage_limit_count = 0;
+}
+
+/* Only the hugepage limits. */
+static void only_hugepages(const struct cgroup_resources *resources, struct cgroup_resources *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->hugepage_limits = resources->hugepage_limits;
+    out->hugepage_limit_count = resources->hugepage_limit_count;
+}
+
+static int apply_hybrid_hugepages(const struct cgroup *cgroup,
+                                  const struct cgroup_resources *resources, bool enable,
+                                  struct berr *err)
+{
+    const struct cgroup_hierarchy *v2 = v2_hierarchy(cgroup);
+    struct cgroup_resources hugepages;
+    int rc;
+
+    only_hugepages(resources, &hugepages);
+    if (enable &&
+        (rc = cgroup_v2_enable_controllers_from(CGROUP_ROOT "/unified", v2->path, &hugepages, err)))
+        return rc;
+    return cgroup_v2_apply(v2->path, &hugepages, err);
+}
+
 static int apply_resources(const struct cgroup *cgroup, const struct cgroup_resources *resources,
                            struct berr *err)
 {
+    struct cgroup_resources v1_part;
+    bool hugepages_on_v2 = hugetlb_on_v2(cgroup, resources);
     size_t i;
     int rc;
 
+    if (hugepages_on_v2)
+        without_hugepages(resources, &v1_part);
     for (i = 0; i < cgroup->count; i++) {
         const struct cgroup_hierarchy *hierarchy = &cgroup->hierarchies[i];
         if (hierarchy->is_v2) {
-            /* In the hybrid layout the v2 tree has no controllers: it only tracks. */
+            /* In the hybrid layout the v2 tree only tracks (and may hold hugetlb). */
             if (cgroup->layout != CGROUP_LAYOUT_V2)
                 continue;
             rc = cgroup_v2_apply(hierarchy->path, resources, err);
         } else {
-            rc = cgroup_v1_apply(hierarchy, resources, err);
+            rc = cgroup_v1_apply(hierarchy, hugepages_on_v2 ? &v1_part : resources, err);
         }
         if (rc)
             return rc;
@@ -300,11 +368,17 @@ static int apply_resources(const struct cgroup *cgroup, const struct cgroup_reso
 static int check_resources(const struct cgroup *cgroup, const struct cgroup_resources *resources,
                            struct berr *err)
 {
+    struct cgroup_resources v1_part;
+
     if (cgroup->layout != CGROUP_LAYOUT_V2) {
         if (resources->unified_count)
             return berr_set(err, BERR_UNSUPPORTED,
                             "linux.resources.unified needs cgroup v2, and this host's "
                             "controllers are on v1");
+        if (hugetlb_on_v2(cgroup, resources)) {
+            without_hugepages(resources, &v1_part);
+            return cgroup_v1_check(cgroup, &v1_part, err);
+        }
         return cgroup_v1_check(cgroup, resources, err);
     }
     return 0;
@@ -329,6 +403,9 @@ int cgroup_create(const struct cgroup *cgroup, const struct cgroup_resources *re
     }
     if ((rc = apply_resources(cgroup, resources, err)))
         goto fail;
+    if (hugetlb_on_v2(cgroup, resources) &&
+        (rc = apply_hybrid_hugepages(cgroup, resources, true, err)))
+        goto fail;
     return 0;
 fail:
     cgroup_destroy(cgroup, 0, NULL);
@@ -340,9 +417,11 @@ int cgroup_update(const struct cgroup *cgroup, const struct cgroup_resources *re
 {
     int rc = check_resources(cgroup, resources, err);
 
-    if (rc)
+    if (rc || (rc = apply_resources(cgroup, resources, err)))
         return rc;
-    return apply_resources(cgroup, resources, err);
+    if (hugetlb_on_v2(cgroup, resources))
+        return apply_hybrid_hugepages(cgroup, resources, true, err);
+    return 0;
 }
 
 /* ---- processes ---- */

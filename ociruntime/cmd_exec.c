@@ -132,7 +132,8 @@ static int parse_flags(int argc, char **argv, struct exec_flags *flags, struct b
             flags->options.ignore_paused = true;
             break;
         case OPTION_CGROUP:
-            return berr_set(err, BERR_UNSUPPORTED, "exec --cgroup is not supported");
+            flags->options.cgroup = optarg;
+            break;
         default:
             return berr_set(err, BERR_INVALID, "exec: unknown option %s", argv[optind - 1]);
         }
@@ -276,13 +277,13 @@ int command_exec(struct global_options *globals, int argc, char **argv, struct b
 
     if (!flags || !process) {
         berr_set(err, BERR_NOMEM, "out of memory");
-        return 1;
+        return -1;
     }
     if (parse_flags(argc, argv, flags, err))
-        return 1;
+        return -1;
     if (optind >= argc) {
         berr_set(err, BERR_INVALID, "exec: a container id is required");
-        return 1;
+        return -1;
     }
     flags->options.root = globals->root;
     flags->options.id = argv[optind];
@@ -292,18 +293,18 @@ int command_exec(struct global_options *globals, int argc, char **argv, struct b
     if (flags->process_file) {
         if (first < argc) {
             berr_set(err, BERR_INVALID, "exec: arguments are not allowed with --process");
-            return 1;
+            return -1;
         }
         if (load_process_file(globals->arena, flags->process_file, process, err))
-            return 1;
+            return -1;
     } else {
         if (state_load(globals->arena, globals->root, flags->options.id, &state, err) ||
             state_load_spec(globals->arena, &state, err) ||
             process_from_flags(globals->arena, &state, flags, argv + first, (size_t)(argc - first),
                                process, err))
-            return 1;
+            return -1;
     }
     if (exec_process(globals->arena, &flags->options, process, &status, err))
-        return 1;
+        return -1;
     return status;
 }

@@ -2,6 +2,10 @@
  * cmd_info: the commands that report: state, list, ps, features, events.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,14 +46,14 @@ int command_state(struct global_options *globals, int argc, char **argv, struct 
 
     if (argc > 1 && argv[1][0] == '-') {
         berr_set(err, BERR_INVALID, "state: unknown option %s", argv[1]);
-        return 1;
+        return -1;
     }
     if (command_container_id(argc - 1, argv + 1, "state", &id, err) ||
         state_load(globals->arena, globals->root, id, &state, err) ||
         json_writer_init(&writer, true, err))
-        return 1;
+        return -1;
     state_write_oci_json(&state, state_status(&state), &writer);
-    return print_json(&writer, err) ? 1 : 0;
+    return print_json(&writer, err) ? -1 : 0;
 }
 
 enum list_format { FORMAT_TABLE, FORMAT_JSON };
@@ -84,23 +88,23 @@ int command_list(struct global_options *globals, int argc, char **argv, struct b
     while ((option = getopt_long(argc, argv, "+f:q", options, NULL)) != -1) {
         if (option == 'f') {
             if (parse_format(optarg, &format, err))
-                return 1;
+                return -1;
         } else if (option == 'q') {
             quiet = true;
         } else {
             berr_set(err, BERR_INVALID, "list: unknown option %s", argv[optind - 1]);
-            return 1;
+            return -1;
         }
     }
     if (optind < argc) {
         berr_set(err, BERR_INVALID, "list: unexpected argument %s", argv[optind]);
-        return 1;
+        return -1;
     }
     if (state_list_ids(globals->root, &ids, &count, err))
-        return 1;
+        return -1;
     if (format == FORMAT_JSON) {
         if (json_writer_init(&writer, false, err)) {
-            status = 1;
+            status = -1;
             goto out;
         }
         json_array_begin(&writer);
@@ -126,7 +130,7 @@ int command_list(struct global_options *globals, int argc, char **argv, struct b
     }
     if (format == FORMAT_JSON) {
         json_array_end(&writer);
-        status = print_json(&writer, err) ? 1 : 0;
+        status = print_json(&writer, err) ? -1 : 0;
     }
 out:
     for (i = 0; i < count; i++)
@@ -218,25 +222,25 @@ int command_ps(struct global_options *globals, int argc, char **argv, struct ber
     struct container_state state;
     pid_t *pids = NULL;
     size_t count = 0, i;
-    int option, status = 1;
+    int option, status = -1;
 
     opterr = 0;
     optind = 1;
     while ((option = getopt_long(argc, argv, "+f:", options, NULL)) != -1) {
         if (option != 'f') {
             berr_set(err, BERR_INVALID, "ps: unknown option %s", argv[optind - 1]);
-            return 1;
+            return -1;
         }
         if (parse_format(optarg, &format, err))
-            return 1;
+            return -1;
     }
     if (optind >= argc) {
         berr_set(err, BERR_INVALID, "ps: a container id is required");
-        return 1;
+        return -1;
     }
     if (state_load(globals->arena, globals->root, argv[optind], &state, err) ||
         cgroup_pids(&state.cgroup, &pids, &count, err))
-        return 1;
+        return -1;
     if (format == FORMAT_JSON) {
         printf("[");
         for (i = 0; i < count; i++)
@@ -261,7 +265,7 @@ int command_ps(struct global_options *globals, int argc, char **argv, struct ber
                 arguments[1 + extra] = NULL;
             }
             fflush(stdout);
-            status = filter_ps(arguments, pids, count, err) ? 1 : 0;
+            status = filter_ps(arguments, pids, count, err) ? -1 : 0;
         }
     }
     free(pids);
@@ -279,10 +283,10 @@ int command_features(struct global_options *globals, int argc, char **argv, stru
     (void)globals;
     if (argc > 1) {
         berr_set(err, BERR_INVALID, "features: unexpected argument %s", argv[1]);
-        return 1;
+        return -1;
     }
     if (json_writer_init(&writer, true, err))
-        return 1;
+        return -1;
     json_object_begin(&writer);
     json_kv_string(&writer, "ociVersionMin", "1.0.0");
     json_kv_string(&writer, "ociVersionMax", BERTH_OCI_VERSION);
@@ -313,10 +317,7 @@ int command_features(struct global_options *globals, int argc, char **argv, stru
     json_kv_bool(&writer, "systemdUser", false);
     json_kv_bool(&writer, "rdma", false);
     json_object_end(&writer);
-    json_key(&writer, "seccomp");
-    json_object_begin(&writer);
     seccomp_features(&writer);
-    json_object_end(&writer);
     json_key(&writer, "apparmor");
     json_object_begin(&writer);
     json_kv_bool(&writer, "enabled", access("/sys/kernel/security/apparmor", F_OK) == 0);
@@ -343,7 +344,7 @@ int command_features(struct global_options *globals, int argc, char **argv, stru
     json_kv_string(&writer, "org.berth.runtime.commit", BERTH_GIT_COMMIT);
     json_object_end(&writer);
     json_object_end(&writer);
-    return print_json(&writer, err) ? 1 : 0;
+    return print_json(&writer, err) ? -1 : 0;
 }
 
 static int print_stats(const struct container_state *state, struct berr *err)
@@ -369,6 +370,102 @@ static int print_stats(const struct container_state *state, struct berr *err)
     return rc;
 }
 
+static void print_oom(const struct container_state *state)
+{
+    printf("{\"type\":\"oom\",\"id\":");
+    {
+        char quoted[STATE_ID_MAX * 6 + 3];
+        json_quote(quoted, sizeof(quoted), state->id);
+        fputs(quoted, stdout);
+    }
+    printf("}\n");
+    fflush(stdout);
+}
+
+/* An fd that becomes readable when the container hits its memory limit:
+ * v1's eventfd on memory.oom_control, or v2's memory.events (POLLPRI). */
+static int open_oom_notifier(const struct container_state *state, bool *v2, uint64_t *last_kills)
+{
+    const struct cgroup_hierarchy *memory = cgroup_find(&state->cgroup, "memory");
+    char path[PATH_MAX], line[64];
+    int event_fd, control_fd, oom_fd;
+
+    *v2 = false;
+    *last_kills = 0;
+    if (!memory)
+        return -1;
+    if (memory->is_v2) {
+        *v2 = true;
+        snprintf(path, sizeof(path), "%s/memory.events", memory->path);
+        return open(path, O_RDONLY | O_CLOEXEC);
+    }
+    snprintf(path, sizeof(path), "%s/memory.oom_control", memory->path);
+    oom_fd = open(path, O_RDONLY | O_CLOEXEC);
+    snprintf(path, sizeof(path), "%s/cgroup.event_control", memory->path);
+    control_fd = open(path, O_WRONLY | O_CLOEXEC);
+    event_fd = eventfd(0, EFD_CLOEXEC);
+    if (oom_fd < 0 || control_fd < 0 || event_fd < 0)
+        goto fail;
+    snprintf(line, sizeof(line), "%d %d", event_fd, oom_fd);
+    if (write(control_fd, line, strlen(line)) < 0)
+        goto fail;
+    close(control_fd);
+    close(oom_fd);
+    return event_fd;
+fail:
+    if (oom_fd >= 0)
+        close(oom_fd);
+    if (control_fd >= 0)
+        close(control_fd);
+    if (event_fd >= 0)
+        close(event_fd);
+    return -1;
+}
+
+static uint64_t v2_oom_kills(int fd)
+{
+    char text[1024], *line;
+    ssize_t got = pread(fd, text, sizeof(text) - 1, 0);
+
+    if (got <= 0)
+        return 0;
+    text[got] = '\0';
+    line = strstr(text, "oom_kill ");
+    return line ? strtoull(line + 9, NULL, 10) : 0;
+}
+
+/* runc's `events`: stats every interval, an "oom" event when it happens,
+ * until the container stops. */
+static int stream_events(struct container_state *state, int interval_ms, struct berr *err)
+{
+    bool v2;
+    uint64_t kills;
+    int notifier = open_oom_notifier(state, &v2, &kills), rc = 0;
+
+    if (v2 && notifier >= 0)
+        kills = v2_oom_kills(notifier);
+    while (state_status(state) != CONTAINER_STOPPED) {
+        struct pollfd ready = {notifier, v2 ? POLLPRI : POLLIN, 0};
+        if ((rc = print_stats(state, err)))
+            break;
+        if (poll(&ready, notifier >= 0 ? 1 : 0, interval_ms) > 0) {
+            if (v2) {
+                uint64_t now = v2_oom_kills(notifier);
+                if (now > kills)
+                    print_oom(state);
+                kills = now;
+            } else {
+                uint64_t count;
+                if (read(notifier, &count, sizeof(count)) == sizeof(count))
+                    print_oom(state);
+            }
+        }
+    }
+    if (notifier >= 0)
+        close(notifier);
+    return rc;
+}
+
 int command_events(struct global_options *globals, int argc, char **argv, struct berr *err)
 {
     static const struct option options[] = {
@@ -378,7 +475,7 @@ int command_events(struct global_options *globals, int argc, char **argv, struct
     };
     struct container_state state;
     bool once = false;
-    long long interval = 5;
+    long long interval_ms = 5000;
     const char *id;
     int option;
 
@@ -388,33 +485,25 @@ int command_events(struct global_options *globals, int argc, char **argv, struct
         if (option == 's') {
             once = true;
         } else if (option == 'i') {
-            /* runc takes a Go duration; whole seconds ("5s" or "5") here. */
-            char copy[32];
-            snprintf(copy, sizeof(copy), "%s", optarg);
-            if (copy[0] && copy[strlen(copy) - 1] == 's')
-                copy[strlen(copy) - 1] = '\0';
-            if (command_parse_int(copy, "--interval", 1, 86400, &interval, err))
-                return 1;
+            if (command_parse_duration(optarg, "--interval", &interval_ms, err))
+                return -1;
+            if (interval_ms <= 0) {
+                berr_set(err, BERR_INVALID, "--interval must be positive");
+                return -1;
+            }
         } else {
             berr_set(err, BERR_INVALID, "events: unknown option %s", argv[optind - 1]);
-            return 1;
+            return -1;
         }
     }
     if (command_container_id(argc - optind, argv + optind, "events", &id, err) ||
         state_load(globals->arena, globals->root, id, &state, err))
-        return 1;
+        return -1;
     if (state_status(&state) == CONTAINER_STOPPED) {
         berr_set(err, BERR_CONFLICT, "container %s is not running", id);
-        return 1;
+        return -1;
     }
     if (once)
-        return print_stats(&state, err) ? 1 : 0;
-    /* A stream of stats every interval, until the container stops. */
-    while (state_status(&state) != CONTAINER_STOPPED) {
-        struct timespec delay = {(time_t)interval, 0};
-        if (print_stats(&state, err))
-            return 1;
-        nanosleep(&delay, NULL);
-    }
-    return 0;
+        return print_stats(&state, err) ? -1 : 0;
+    return stream_events(&state, (int)interval_ms, err) ? -1 : 0;
 }

@@ -96,8 +96,8 @@ int command_create(struct global_options *globals, int argc, char **argv, struct
     memset(&options, 0, sizeof(options));
     options.root = globals->root;
     if ((rc = parse_create_options(argc, argv, false, &options, &options.id, err)))
-        return 1;
-    return container_create(globals->arena, &options, err) ? 1 : 0;
+        return -1;
+    return container_create(globals->arena, &options, err) ? -1 : 0;
 }
 
 int command_run(struct global_options *globals, int argc, char **argv, struct berr *err)
@@ -108,9 +108,9 @@ int command_run(struct global_options *globals, int argc, char **argv, struct be
     memset(&options, 0, sizeof(options));
     options.root = globals->root;
     if (parse_create_options(argc, argv, true, &options, &options.id, err))
-        return 1;
+        return -1;
     if (container_run(globals->arena, &options, &status, err))
-        return 1;
+        return -1;
     return status;
 }
 
@@ -127,8 +127,8 @@ int command_start(struct global_options *globals, int argc, char **argv, struct 
     const char *id;
 
     if (only_id(argc, argv, &id, err))
-        return 1;
-    return container_start(globals->arena, globals->root, id, err) ? 1 : 0;
+        return -1;
+    return container_start(globals->arena, globals->root, id, err) ? -1 : 0;
 }
 
 int command_kill(struct global_options *globals, int argc, char **argv, struct berr *err)
@@ -145,22 +145,23 @@ int command_kill(struct global_options *globals, int argc, char **argv, struct b
     while ((option = getopt_long(argc, argv, "+a", options, NULL)) != -1) {
         if (option != 'a') {
             berr_set(err, BERR_INVALID, "kill: unknown option %s", argv[optind - 1]);
-            return 1;
+            return -1;
         }
         all = true;
     }
     if (optind >= argc) {
         berr_set(err, BERR_INVALID, "kill: a container id is required");
-        return 1;
+        return -1;
     }
     if (argc - optind > 2) {
         berr_set(err, BERR_INVALID, "kill: unexpected argument %s", argv[optind + 2]);
-        return 1;
+        return -1;
     }
     if (argc - optind == 2 && command_parse_signal(argv[optind + 1], &signal_number, err))
-        return 1;
-    return container_kill(globals->arena, globals->root, argv[optind], signal_number, all, err) ? 1
-                                                                                                : 0;
+        return -1;
+    if (container_kill(globals->arena, globals->root, argv[optind], signal_number, all, err))
+        return -1;
+    return 0;
 }
 
 int command_delete(struct global_options *globals, int argc, char **argv, struct berr *err)
@@ -178,13 +179,19 @@ int command_delete(struct global_options *globals, int argc, char **argv, struct
     while ((option = getopt_long(argc, argv, "+f", options, NULL)) != -1) {
         if (option != 'f') {
             berr_set(err, BERR_INVALID, "delete: unknown option %s", argv[optind - 1]);
-            return 1;
+            return -1;
         }
         force = true;
     }
     if (command_container_id(argc - optind, argv + optind, "delete", &id, err))
-        return 1;
-    return container_delete(globals->arena, globals->root, id, force, err) ? 1 : 0;
+        return -1;
+    if (container_delete(globals->arena, globals->root, id, force, err)) {
+        /* runc: deleting with --force what is not there is not an error. */
+        if (force && err->code == BERR_NOT_FOUND)
+            return 0;
+        return -1;
+    }
+    return 0;
 }
 
 static int freeze(struct global_options *globals, int argc, char **argv, bool frozen,
@@ -195,19 +202,19 @@ static int freeze(struct global_options *globals, int argc, char **argv, bool fr
     const char *id;
 
     if (only_id(argc, argv, &id, err) || state_load(globals->arena, globals->root, id, &state, err))
-        return 1;
+        return -1;
     status = state_status(&state);
     if (frozen && status != CONTAINER_RUNNING && status != CONTAINER_CREATED) {
         berr_set(err, BERR_CONFLICT, "cannot pause container %s: it is %s", id,
                  container_status_name(status));
-        return 1;
+        return -1;
     }
     if (!frozen && status != CONTAINER_PAUSED) {
         berr_set(err, BERR_CONFLICT, "cannot resume container %s: it is %s, not paused", id,
                  container_status_name(status));
-        return 1;
+        return -1;
     }
-    return cgroup_freeze(&state.cgroup, frozen, err) ? 1 : 0;
+    return cgroup_freeze(&state.cgroup, frozen, err) ? -1 : 0;
 }
 
 int command_pause(struct global_options *globals, int argc, char **argv, struct berr *err)

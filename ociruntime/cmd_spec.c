@@ -199,22 +199,22 @@ int command_spec(struct global_options *globals, int argc, char **argv, struct b
             rootless = true;
         } else {
             berr_set(err, BERR_INVALID, "spec: unknown option %s", argv[optind - 1]);
-            return 1;
+            return -1;
         }
     }
     if (optind < argc) {
         berr_set(err, BERR_INVALID, "spec: unexpected argument %s", argv[optind]);
-        return 1;
+        return -1;
     }
     snprintf(path, sizeof(path), "%s/config.json", bundle);
     if (access(path, F_OK) == 0) {
         berr_set(err, BERR_EXISTS, "%s exists: remove it first", path);
-        return 1;
+        return -1;
     }
     directory_fd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (directory_fd < 0) {
         berr_errno(err, errno, "spec: bundle %s", bundle);
-        return 1;
+        return -1;
     }
     if ((rc = json_writer_init(&writer, true, err)) == 0) {
         write_default_spec(&writer, rootless);
@@ -223,5 +223,5 @@ int command_spec(struct global_options *globals, int argc, char **argv, struct b
         json_writer_free(&writer);
     }
     close(directory_fd);
-    return rc ? 1 : 0;
+    return rc ? -1 : 0;
 }

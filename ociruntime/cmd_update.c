@@ -189,7 +189,7 @@ int command_update(struct global_options *globals, int argc, char **argv, struct
 
     if (!resources) {
         berr_set(err, BERR_NOMEM, "out of memory");
-        return 1;
+        return -1;
     }
     opterr = 0;
     optind = 1;
@@ -252,18 +252,18 @@ int command_update(struct global_options *globals, int argc, char **argv, struct
         }
     }
     if (rc || command_container_id(argc - optind, argv + optind, "update", &id, err))
-        return 1;
+        return -1;
     if (file && any_flag) {
         berr_set(err, BERR_INVALID, "update: use either -r or the resource flags, not both");
-        return 1;
+        return -1;
     }
     if (file && read_resources_file(globals->arena, file, resources, err))
-        return 1;
+        return -1;
     if (state_load(globals->arena, globals->root, id, &state, err))
-        return 1;
+        return -1;
     if (state_status(&state) == CONTAINER_STOPPED) {
         berr_set(err, BERR_CONFLICT, "cannot update container %s: it is stopped", id);
-        return 1;
+        return -1;
     }
-    return cgroup_update(&state.cgroup, resources, err) ? 1 : 0;
+    return cgroup_update(&state.cgroup, resources, err) ? -1 : 0;
 }

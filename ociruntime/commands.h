@@ -3,8 +3,8 @@
  *
  * main.c parses the global options and dispatches; each cmd_*.c file parses
  * its commands' own options and calls the runtime library. A command
- * returns its exit status (0, 1 on error, or the container's for `run` and
- * `exec`) and fills err on failure; main prints the error once.
+ * returns its exit status (0, or the container's for `run` and `exec`), or
+ * -1 with err filled; main prints the error once and exits 1.
  */
 #ifndef BERTH_RUNTIME_COMMANDS_H
 #define BERTH_RUNTIME_COMMANDS_H
@@ -31,6 +31,7 @@ struct command {
     command_function run;
     const char *usage;   /* arguments, e.g. "[command options] <container-id>" */
     const char *summary; /* one line */
+    const char *options; /* the options, one per line, for --help */
 };
 
 /* cmd_lifecycle.c */
@@ -59,6 +60,12 @@ int command_parse_signal(const char *text, int *signal_number, struct berr *err)
 /* The single <container-id> argument left after the options, or an error. */
 int command_container_id(int argc, char **argv, const char *command, const char **id,
                          struct berr *err);
+/* A Go duration ("200ms", "5s", "1m30s", "1.5h"; a bare number is seconds)
+ * in milliseconds. */
+int command_parse_duration(const char *text, const char *what, long long *milliseconds,
+                           struct berr *err);
+/* Prints `berth-runtime COMMAND --help`. */
+void command_print_help(const struct command *command);
 int command_parse_int(const char *text, const char *what, long long minimum, long long maximum,
                       long long *out, struct berr *err);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -200,9 +201,9 @@ static int effective_device_rules(struct arena *arena, const struct spec *spec,
                                   struct cgroup_resources **out, struct berr *err)
 {
     static const struct cgroup_device_rule defaults[] = {
-        {true, 'c', -1, -1, "m"},  {true, 'b', -1, -1, "m"},   {true, 'c', 1, 3, "rwm"},
-        {true, 'c', 1, 8, "rwm"},  {true, 'c', 1, 7, "rwm"},   {true, 'c', 5, 0, "rwm"},
-        {true, 'c', 1, 5, "rwm"},  {true, 'c', 1, 9, "rwm"},   {true, 'c', 5, 1, "rwm"},
+        {true, 'c', -1, -1, "m"},    {true, 'b', -1, -1, "m"}, {true, 'c', 1, 3, "rwm"},
+        {true, 'c', 1, 8, "rwm"},    {true, 'c', 1, 7, "rwm"}, {true, 'c', 5, 0, "rwm"},
+        {true, 'c', 1, 5, "rwm"},    {true, 'c', 1, 9, "rwm"}, {true, 'c', 5, 1, "rwm"},
         {true, 'c', 136, -1, "rwm"}, {true, 'c', 5, 2, "rwm"}, {true, 'c', 10, 200, "rwm"},
     };
     const struct cgroup_resources *resources = spec->resources;
@@ -277,7 +278,7 @@ static void creation_abort(struct creation *creation, const struct container_opt
  * descriptors, never change the fields. */
 static void close_child_descriptors(const struct init_context *context)
 {
-    const int fds[] = {context->stub_fd, context->fifo_fd, context->console_socket_fd,
+    const int fds[] = {context->stub_fd, context->fifo_directory_fd, context->console_socket_fd,
                        context->sync_fd};
     size_t i;
 
@@ -335,7 +336,8 @@ static int prepare_context(struct creation *creation, const struct container_opt
     context->mode = mode;
     context->container_id = options->id;
     context->cgroup = &creation->state.cgroup;
-    context->sync_fd = context->stub_fd = context->console_socket_fd = context->fifo_fd = -1;
+    context->sync_fd = context->stub_fd = context->console_socket_fd = -1;
+    context->fifo_directory_fd = -1;
     context->preserve_fds = options->preserve_fds;
     context->no_pivot = options->no_pivot;
     context->no_new_keyring = options->no_new_keyring;
@@ -367,9 +369,9 @@ static int prepare_context(struct creation *creation, const struct container_opt
     if (mode == INIT_CREATE) {
         if (mkfifoat(creation->directory_fd, STATE_FIFO, 0622) < 0)
             return berr_errno(err, errno, "create the exec fifo");
-        context->fifo_fd = openat(creation->directory_fd, STATE_FIFO, O_RDWR | O_CLOEXEC);
-        if (context->fifo_fd < 0)
-            return berr_errno(err, errno, "open the exec fifo");
+        context->fifo_directory_fd = fcntl(creation->directory_fd, F_DUPFD_CLOEXEC, 0);
+        if (context->fifo_directory_fd < 0)
+            return berr_errno(err, errno, "open the state directory");
     }
     if (options->console_socket) {
         if ((rc = terminal_connect(options->console_socket, &context->console_socket_fd, err)))
@@ -613,30 +615,98 @@ static int run_poststart_hooks(struct arena *arena, struct container_state *stat
     return 0;
 }
 
+/* Opens exec.fifo for reading (which lets the container process's open
+ * for writing complete), waits for its first byte, then reads until it is
+ * closed: at the exec, or after a failure message. */
+static int release_created(const struct container_state *state, const char *fifo, struct berr *err)
+{
+    char message[BERR_MESSAGE_MAX];
+    size_t used = 0;
+    bool started = false;
+    int pidfd, fd, rc = 0;
+
+    pidfd = (int)syscall(SYS_pidfd_open, state->pid, 0);
+    if (pidfd < 0)
+        return berr_errno(err, errno, "container %s: process %d", state->id, (int)state->pid);
+    fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        rc = berr_errno(err, errno, "start container %s", state->id);
+        close(pidfd);
+        return rc;
+    }
+    for (;;) {
+        struct pollfd ready[2] = {{fd, POLLIN, 0}, {pidfd, POLLIN, 0}};
+        char buffer[512];
+        ssize_t got;
+        if (poll(ready, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = berr_errno(err, errno, "start container %s: poll", state->id);
+            break;
+        }
+        got = read(fd, buffer, sizeof(buffer));
+        if (got > 0) {
+            size_t skip = 0;
+            if (!started) {
+                /* The first byte: the process is past its open; from now on a
+                 * blocking read ends exactly when it closes the fifo. */
+                started = true;
+                skip = 1;
+                fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+            }
+            for (; skip < (size_t)got && used + 1 < sizeof(message); skip++)
+                message[used++] = buffer[skip];
+            continue;
+        }
+        if (got == 0 && started)
+            break; /* closed: exec'd, or failed after writing why */
+        if (got < 0 && errno != EAGAIN && errno != EINTR) {
+            rc = berr_errno(err, errno, "start container %s: read", state->id);
+            break;
+        }
+        if (ready[1].revents & POLLIN) {
+            rc = berr_set(err, BERR_IO, "container %s exited before it started", state->id);
+            break;
+        }
+    }
+    close(fd);
+    close(pidfd);
+    if (rc == 0 && used) {
+        message[used] = '\0';
+        rc = berr_set(err, BERR_IO, "start container %s: %s", state->id, message);
+    }
+    return rc;
+}
+
 int container_start(struct arena *arena, const char *root, const char *id, struct berr *err)
 {
     struct container_state state;
     enum container_status status;
     char fifo[PATH_MAX];
-    int fd, rc = state_load(arena, root, id, &state, err);
+    int lock_fd, rc = state_load(arena, root, id, &state, err);
 
     if (rc)
         return rc;
+    /* One start at a time: a second reader would steal the first byte. */
+    lock_fd = open(state.directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lock_fd < 0)
+        return berr_errno(err, errno, "open %s", state.directory);
+    if (flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        close(lock_fd);
+        return berr_set(err, BERR_CONFLICT, "container %s is being started already", id);
+    }
     status = state_status(&state);
-    if (status != CONTAINER_CREATED)
+    if (status != CONTAINER_CREATED) {
+        close(lock_fd);
         return berr_set(err, BERR_CONFLICT, "cannot start container %s: it is %s, not created", id,
                         container_status_name(status));
-    snprintf(fifo, sizeof(fifo), "%s/%s", state.directory, STATE_FIFO);
-    fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return berr_errno(err, errno == ENXIO ? ESRCH : errno, "start container %s", id);
-    if (write(fd, "0", 1) != 1) {
-        rc = berr_errno(err, errno, "start container %s", id);
-        close(fd);
-        return rc;
     }
-    close(fd);
+    snprintf(fifo, sizeof(fifo), "%s/%s", state.directory, STATE_FIFO);
+    rc = release_created(&state, fifo, err);
     unlink(fifo);
+    close(lock_fd);
+    if (rc)
+        return rc;
     return run_poststart_hooks(arena, &state);
 }
 
@@ -757,6 +827,12 @@ int container_run(struct arena *arena, const struct container_options *options, 
     }
     if ((rc = resume(&creation, SYNC_START, err)))
         goto fail;
+    /* The socket closes when the process execs (or it reports a failure). */
+    if (sync_receive(creation.sync_fd) == SYNC_ERROR) {
+        *err = creation.context->error;
+        rc = err->code ? err->code : BERR_INTERNAL;
+        goto fail;
+    }
     run_poststart_hooks(arena, &creation.state);
     if (options->detach) {
         creation_close(&creation);

@@ -127,6 +127,41 @@ static int exec_main(void *argument)
 
 /* ---- the runtime ---- */
 
+/* exec --cgroup (runc's): put the process in a sub-cgroup of the
+ * container's, in every hierarchy or only the named controllers'. */
+static int apply_sub_cgroup(struct arena *arena, const char *text, struct cgroup *cgroup,
+                            struct berr *err)
+{
+    const char *colon = strchr(text, ':');
+    const char *sub = colon ? colon + 1 : text;
+    char controllers[256];
+    size_t i;
+
+    if (!*sub || sub[0] == '/' || strstr(sub, ".."))
+        return berr_set(err, BERR_INVALID, "--cgroup %s: needs a relative path without \"..\"",
+                        text);
+    snprintf(controllers, sizeof(controllers), "%.*s", colon ? (int)(colon - text) : 0, text);
+    for (i = 0; i < cgroup->count; i++) {
+        struct cgroup_hierarchy *hierarchy = &cgroup->hierarchies[i];
+        char copy[256], *item, *save = NULL;
+        bool chosen = !colon;
+        if (colon && !hierarchy->is_v2) {
+            snprintf(copy, sizeof(copy), "%s", controllers);
+            for (item = strtok_r(copy, ",", &save); item && !chosen;
+                 item = strtok_r(NULL, ",", &save))
+                chosen = cgroup_find(cgroup, item) == hierarchy;
+        }
+        if (!chosen)
+            continue;
+        hierarchy->path = arena_printf(arena, "%s/%s", hierarchy->path, sub);
+        if (!hierarchy->path)
+            return berr_set(err, BERR_NOMEM, "out of memory");
+        if (access(hierarchy->path, F_OK) != 0)
+            return berr_errno(err, errno, "--cgroup %s: %s", text, hierarchy->path);
+    }
+    return 0;
+}
+
 static int check_status(const struct container_state *state, const struct exec_options *options,
                         struct berr *err)
 {
@@ -289,6 +324,8 @@ int exec_process(struct arena *arena, const struct exec_options *options,
         return rc;
     if (state_load_spec(arena, &state, NULL) != 0)
         state.spec = NULL;
+    if (options->cgroup && (rc = apply_sub_cgroup(arena, options->cgroup, &state.cgroup, err)))
+        return rc;
     if ((rc = prepare(arena, options, &state, process, context, &terminal_fd, err))) {
         close_child_descriptors(context);
         goto out;

@@ -25,6 +25,7 @@ struct exec_options {
     bool detach;
     bool ignore_paused;
     int preserve_fds;
+    const char *cgroup; /* --cgroup: "SUB" or "CONTROLLER[,CONTROLLER]:SUB" (NULL: none) */
 };
 
 /* Runs process (built by the caller from --process or the flags) in the

@@ -52,6 +52,8 @@ static int hook_process(void *argument)
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     signal(SIGPIPE, SIG_DFL);
+    /* Its own process group, so a timeout ends whatever it started too. */
+    setpgid(0, 0);
     if (dup2(launch->stdin_fd, 0) < 0)
         _exit(126);
     execve(hook->path, hook->args && hook->args[0] ? hook->args : fallback_argv,
@@ -69,6 +71,7 @@ static int wait_hook(pid_t pid, int pidfd, int timeout_seconds, int *status)
             rc = poll(&ready, 1, timeout_seconds * 1000);
         while (rc < 0 && errno == EINTR);
         if (rc == 0) {
+            kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
             while (waitpid(pid, status, 0) < 0 && errno == EINTR)
                 ;

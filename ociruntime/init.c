@@ -486,19 +486,32 @@ static bool has_runtime_hooks(const struct spec *spec)
     return spec->hooks[HOOK_PRESTART].count || spec->hooks[HOOK_CREATE_RUNTIME].count;
 }
 
+/* create: blocks in the open of exec.fifo until `start` opens it for
+ * reading, then says so with one byte. The fifo stays open (close-on-exec):
+ * `start` reads until it closes, which tells it the process has exec'd or
+ * failed (failures are written into the fifo first). */
 static int wait_for_start(struct init_context *context, struct berr *err)
 {
     if (context->mode == INIT_RUN)
         return wait_for(context, SYNC_START, err);
-    for (;;) {
-        char byte;
-        ssize_t got = read(context->fifo_fd, &byte, 1);
-        if (got == 1)
-            return 0;
-        if (got < 0 && errno == EINTR)
-            continue;
-        return berr_errno(err, got < 0 ? errno : EPIPE, "wait for start on the exec fifo");
+    context->fifo_fd = openat(context->fifo_directory_fd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+    if (context->fifo_fd < 0)
+        return berr_errno(err, errno, "open the exec fifo");
+    close(context->fifo_directory_fd);
+    if (write(context->fifo_fd, "0", 1) != 1)
+        return berr_errno(err, errno, "write the exec fifo");
+    return 0;
+}
+
+/* After the start: a failure goes to whoever started us. */
+static void report_start_failure(struct init_context *context)
+{
+    if (context->mode == INIT_RUN || context->fifo_fd < 0) {
+        sync_send(context->sync_fd, SYNC_ERROR);
+        return;
     }
+    if (write(context->fifo_fd, context->error.message, strlen(context->error.message)) < 0)
+        return;
 }
 
 static int become_user_namespace_root(struct berr *err)
@@ -570,13 +583,14 @@ static int run_init(struct init_context *context, struct berr *err)
         return berr_errno(err, -rc, "report the container created");
     if ((rc = wait_for_start(context, err)))
         return rc;
-    if (spec->hooks[HOOK_START_CONTAINER].count &&
-        (rc = hooks_run(&spec->hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER,
-                        context->hook_state, err)))
-        return rc;
-    return init_exec_stub(context->stub_fd, context->process, context->executable,
-                          context->environment, &context->seccomp, context->has_seccomp,
-                          context->last_capability, context->preserve_fds, err);
+    if (!(spec->hooks[HOOK_START_CONTAINER].count &&
+          (rc = hooks_run(&spec->hooks[HOOK_START_CONTAINER], HOOK_START_CONTAINER,
+                          context->hook_state, err))))
+        rc = init_exec_stub(context->stub_fd, context->process, context->executable,
+                            context->environment, &context->seccomp, context->has_seccomp,
+                            context->last_capability, context->preserve_fds, err);
+    report_start_failure(context);
+    _exit(1);
 }
 
 /* After joining a user namespace, a new pid namespace only applies to
@@ -600,6 +614,7 @@ int init_main(void *argument)
     struct berr *err = &context->error;
     int rc = 0;
 
+    context->fifo_fd = -1;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (context->wait_for_id_maps && !(rc = wait_for(context, SYNC_ID_MAPS_WRITTEN, err)))
         rc = become_user_namespace_root(err);

@@ -57,7 +57,7 @@ struct init_context {
     int sync_fd;           /* the container process's end of the socket pair */
     int stub_fd;           /* sealed memfd holding the exec stub */
     int console_socket_fd; /* -1: no console socket */
-    int fifo_fd;           /* create: the exec fifo, opened O_RDWR; else -1 */
+    int fifo_directory_fd; /* create: the state directory holding exec.fifo; else -1 */
     int preserve_fds;
     bool no_pivot;
     bool no_new_keyring;
@@ -74,6 +74,7 @@ struct init_context {
     char *stack; /* for the second fork, when there is one */
     size_t stack_size;
     bool cgroup_joined;
+    int fifo_fd; /* create: the exec fifo once `start` opened it */
 
     /* Written by the container process for the runtime to read. */
     struct berr error;

@@ -22,28 +22,69 @@
 #include "log.h"
 #include "seccomp.h"
 
+#define CREATE_OPTIONS                                                                             \
+    "   --bundle, -b DIR        the bundle (default: the current directory)\n"                     \
+    "   --console-socket PATH   where to send the pty master (process.terminal)\n"                 \
+    "   --pid-file FILE         write the init process's pid there\n"                              \
+    "   --no-pivot              move the root and chroot instead of pivot_root\n"                  \
+    "   --no-new-keyring        keep the caller's session keyring\n"                               \
+    "   --preserve-fds N        pass N more descriptors (from 3) to the process\n"
+
 static const struct command commands[] = {
-    {"create", command_create, "[command options] <container-id>", "create a container"},
-    {"start", command_start, "<container-id>", "start a created container"},
-    {"run", command_run, "[command options] <container-id>", "create and start a container"},
-    {"state", command_state, "<container-id>", "output the state of a container"},
+    {"create", command_create, "[command options] <container-id>", "create a container",
+     CREATE_OPTIONS},
+    {"start", command_start, "<container-id>", "start a created container", ""},
+    {"run", command_run, "[command options] <container-id>", "create and start a container",
+     CREATE_OPTIONS "   --detach, -d            return once the container runs\n"
+                    "   --keep                  do not delete the container after it exits\n"
+                    "   --no-subreaper          accepted for runc compatibility\n"},
+    {"state", command_state, "<container-id>", "output the state of a container", ""},
     {"kill", command_kill, "[command options] <container-id> [signal]",
-     "send a signal to the container's init process (default: SIGTERM)"},
+     "send a signal to the container's init process (default: SIGTERM)",
+     "   --all, -a               signal every process of the container\n"},
     {"delete", command_delete, "[command options] <container-id>",
-     "delete a container and everything it holds"},
+     "delete a container and everything it holds",
+     "   --force, -f             kill the container first if it runs\n"},
     {"exec", command_exec, "[command options] <container-id> <command> [args...]",
-     "run a new process inside a container"},
+     "run a new process inside a container",
+     "   --process, -p FILE      the process as an OCI process JSON\n"
+     "   --detach, -d            return once the process runs\n"
+     "   --tty, -t               allocate a pseudo-terminal\n"
+     "   --console-socket PATH   where to send the pty master\n"
+     "   --pid-file FILE         write the process's pid there\n"
+     "   --cwd, -w DIR           working directory\n"
+     "   --env, -e NAME=VALUE    set an environment variable (repeatable)\n"
+     "   --user, -u UID[:GID]    run as this user\n"
+     "   --additional-gids, -g G add a supplementary group (repeatable)\n"
+     "   --cap, -c CAP           add a capability (repeatable)\n"
+     "   --no-new-privs          set no_new_privs\n"
+     "   --preserve-fds N        pass N more descriptors (from 3)\n"
+     "   --ignore-paused         exec even into a paused container\n"
+     "   --cgroup [CTRL,...:]SUB a sub-cgroup of the container's to run in\n"},
     {"ps", command_ps, "[command options] <container-id> [ps options]",
-     "list the processes of a container"},
-    {"pause", command_pause, "<container-id>", "suspend every process of a container"},
-    {"resume", command_resume, "<container-id>", "resume a paused container"},
+     "list the processes of a container",
+     "   --format, -f FORMAT     table (default, through ps(1)) or json\n"},
+    {"pause", command_pause, "<container-id>", "suspend every process of a container", ""},
+    {"resume", command_resume, "<container-id>", "resume a paused container", ""},
     {"update", command_update, "[command options] <container-id>",
-     "change a container's resource limits"},
-    {"list", command_list, "[command options]", "list the containers under --root"},
+     "change a container's resource limits",
+     "   --resources, -r FILE    a LinuxResources JSON (\"-\": stdin)\n"
+     "   --memory, --memory-swap, --memory-reservation, --kernel-memory,\n"
+     "   --kernel-memory-tcp SIZE   bytes, or with k/m/g suffixes; -1: unlimited\n"
+     "   --cpu-shares, --cpu-quota, --cpu-period, --cpu-rt-period, --cpu-rt-runtime N\n"
+     "   --cpuset-cpus, --cpuset-mems LIST\n"
+     "   --pids-limit N, --blkio-weight N\n"},
+    {"list", command_list, "[command options]", "list the containers under --root",
+     "   --format, -f FORMAT     table (default) or json\n"
+     "   --quiet, -q             only the ids\n"},
     {"events", command_events, "[command options] <container-id>",
-     "show a container's resource statistics"},
-    {"features", command_features, "", "show what this runtime supports, as JSON"},
-    {"spec", command_spec, "[command options]", "write a new config.json"},
+     "show a container's resource statistics",
+     "   --stats                 print one set of statistics and exit\n"
+     "   --interval DURATION     between statistics (default 5s)\n"},
+    {"features", command_features, "", "show what this runtime supports, as JSON", ""},
+    {"spec", command_spec, "[command options]", "write a new config.json",
+     "   --bundle, -b DIR        where to write it (default: the current directory)\n"
+     "   --rootless              a configuration for an unprivileged user\n"},
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -77,6 +118,13 @@ static void print_version(void)
 {
     printf("berth-runtime version %s\ncommit: %s\nspec: %s\n", BERTH_VERSION, BERTH_GIT_COMMIT,
            BERTH_OCI_VERSION);
+}
+
+void command_print_help(const struct command *command)
+{
+    printf("Usage: berth-runtime %s %s\n\n%s.\n", command->name, command->usage, command->summary);
+    if (command->options && *command->options)
+        printf("\nOptions:\n%s", command->options);
 }
 
 static const struct command *find_command(const char *name)
@@ -226,12 +274,19 @@ int main(int argc, char **argv)
         report(&log, &err);
         return 1;
     }
+    if (next + 1 < argc &&
+        (strcmp(argv[next + 1], "--help") == 0 || strcmp(argv[next + 1], "-h") == 0)) {
+        command_print_help(command);
+        return 0;
+    }
     log_debug("command %s", command->name);
+    /* A command returns its exit status, or -1 with err filled. */
     status = command->run(&globals, argc - next, argv + next, &err);
-    if (err.code != BERR_OK) {
+    if (status < 0) {
+        if (err.code == BERR_OK)
+            berr_set(&err, BERR_INTERNAL, "%s failed", command->name);
         report(&log, &err);
-        if (status == 0)
-            status = 1;
+        return 1;
     }
     return status;
 }

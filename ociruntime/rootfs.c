@@ -214,17 +214,13 @@ static int root_fd_of(struct init_context *context, int *fd, struct berr *err)
 int rootfs_prepare(struct init_context *context, struct berr *err)
 {
     const struct spec *spec = context->spec;
-    unsigned long propagation = spec->rootfs_propagation;
 
-    /* First, whatever was asked: nothing we mount may propagate back to the
-     * host, through any shared mount (the rootfs itself may be one). */
+    /* Whatever was asked: nothing we mount may propagate back to the host,
+     * through any shared mount (the rootfs itself may be one). The
+     * propagation asked for applies to the container's root, after
+     * pivot_root (rootfs_pivot), which refuses a shared parent mount. */
     if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
         return berr_errno(err, errno, "make / a slave mount");
-    /* Then the propagation asked for. "shared" comes after pivot_root
-     * (rootfs_pivot): pivot_root refuses a shared parent mount. */
-    if (propagation && !(propagation & MS_SHARED) && !(propagation == (MS_SLAVE | MS_REC)) &&
-        mount(NULL, "/", NULL, propagation, NULL) < 0)
-        return berr_errno(err, errno, "set the propagation of /");
     if (mount(spec->root_path, spec->root_path, NULL, MS_BIND | MS_REC, NULL) < 0)
         return berr_errno(err, errno, "bind mount the root filesystem %s", spec->root_path);
     return 0;
@@ -531,9 +527,9 @@ int rootfs_pivot(struct init_context *context, struct berr *err)
         rc = berr_errno(err, errno, "chdir /");
     close(old_root);
     close(new_root);
-    if (rc == 0 && (context->spec->rootfs_propagation & MS_SHARED) &&
+    if (rc == 0 && context->spec->rootfs_propagation &&
         mount(NULL, "/", NULL, context->spec->rootfs_propagation, NULL) < 0)
-        rc = berr_errno(err, errno, "make the container's / shared");
+        rc = berr_errno(err, errno, "set the propagation of the container's /");
     return rc;
 }
 

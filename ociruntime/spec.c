@@ -23,6 +23,7 @@
 
 #include "cgroup_resources.h"
 #include "json.h"
+#include "log.h"
 #include "seccomp.h"
 
 #define CONFIG_MAX_SIZE (16 * 1024 * 1024)
@@ -318,9 +319,11 @@ static int parse_capability_set(yajl_val object, const char *key, uint64_t *out,
         if (!YAJL_IS_STRING(item))
             return berr_set(err, BERR_INVALID, "\"%s\"[%zu] must be a string", key, i);
         capability = spec_capability_from_name(item->u.string);
-        if (capability < 0)
-            return berr_set(err, BERR_INVALID, "\"%s\": unknown capability %s", key,
-                            item->u.string);
+        if (capability < 0) {
+            /* As runc: a capability this runtime does not know is skipped. */
+            log_warn("capabilities.%s: unknown capability %s, ignored", key, item->u.string);
+            continue;
+        }
         *out |= 1ULL << capability;
     }
     return 0;
@@ -472,7 +475,6 @@ int spec_parse_process(struct arena *arena, yajl_val object, struct spec_process
     if (!YAJL_IS_OBJECT(object))
         return berr_set(err, BERR_INVALID, "process must be an object");
     memset(out, 0, sizeof(*out));
-    out->cwd = "/";
     if ((rc = json_get_bool(object, "terminal", &out->terminal, err)) ||
         (rc = json_get_object(object, "consoleSize", &console, err)) ||
         (rc = parse_user(arena, object, &out->user, err)) ||
@@ -497,9 +499,14 @@ int spec_parse_process(struct arena *arena, yajl_val object, struct spec_process
             return berr_prefix(err, "process.consoleSize");
         out->console_width = number;
     }
+    if (!out->cwd)
+        return berr_set(err, BERR_INVALID, "process.cwd is required");
     out->cwd = arena_strdup(arena, out->cwd);
     if (!out->args || !out->args[0])
         return berr_set(err, BERR_INVALID, "process.args must name a program to run");
+    for (char **entry = out->env; entry && *entry; entry++)
+        if (!strchr(*entry, '=') || **entry == '=')
+            return berr_set(err, BERR_INVALID, "process.env: %s is not NAME=value", *entry);
     if (out->cwd[0] != '/')
         return berr_set(err, BERR_INVALID, "process.cwd must be an absolute path, not %s",
                         out->cwd);
