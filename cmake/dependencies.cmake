@@ -23,6 +23,8 @@ berth_require_static(yajl yajl libyajl_s.a)
 berth_require_static(seccomp libseccomp libseccomp.a)
 berth_require(crypto libcrypto)
 berth_require(protobuf_c libprotobuf-c)
+# The shim links statically too (docs/shim.md: memory per container).
+berth_require_static(protobuf_c_static libprotobuf-c libprotobuf-c.a)
 berth_require(lmdb lmdb)
 berth_require(archive libarchive)
 
