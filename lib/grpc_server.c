@@ -638,7 +638,7 @@ int rpc_server_port(const struct rpc_server *server)
     return server->port;
 }
 
-void rpc_server_shutdown(struct rpc_server *server)
+static void shutdown_server(struct rpc_server *server, bool tear_down_library)
 {
     if (!server)
         return;
@@ -665,7 +665,8 @@ void rpc_server_shutdown(struct rpc_server *server)
 
     grpc_server_destroy(server->core);
     grpc_completion_queue_destroy(server->notify_queue);
-    rpc_library_shutdown();
+    if (tear_down_library)
+        rpc_library_shutdown();
     if (server->lock_fd >= 0)
         close(server->lock_fd);
     pthread_cond_destroy(&server->workers_done);
@@ -673,6 +674,16 @@ void rpc_server_shutdown(struct rpc_server *server)
     free(server->registrations);
     free(server->socket_path);
     free(server);
+}
+
+void rpc_server_shutdown(struct rpc_server *server)
+{
+    shutdown_server(server, true);
+}
+
+void rpc_server_shutdown_for_exit(struct rpc_server *server)
+{
+    shutdown_server(server, false);
 }
 
 /* --- in handlers --------------------------------------------------------- */

@@ -78,6 +78,14 @@ int rpc_server_port(const struct rpc_server *server);
  */
 void rpc_server_shutdown(struct rpc_server *server);
 
+/*
+ * The same, minus gRPC's own library teardown, for a daemon about to exit:
+ * that teardown can wait up to 10 s for a backup poller thread (see
+ * grpc_common.c), and exit ends the thread anyway. Every call has ended and
+ * every handler has returned when this returns.
+ */
+void rpc_server_shutdown_for_exit(struct rpc_server *server);
+
 /* In a handler. One thread may send while another receives (for a
  * bidirectional stream); other functions are for the handler's thread. */
 

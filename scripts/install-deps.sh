@@ -32,7 +32,7 @@ test_packages="
     protobuf-compiler-grpc
     busybox-static
     runc
-    iproute2 nftables procps util-linux tmux
+    iproute2 nftables procps util-linux tmux valgrind
     zstd gzip tar
 "
 
