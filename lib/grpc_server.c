@@ -736,6 +736,22 @@ bool rpc_call_cancelled(struct rpc_call *call)
     return cancelled;
 }
 
+int rpc_call_send_headers(struct rpc_call *call, struct berr *err)
+{
+    grpc_op op = {.op = GRPC_OP_SEND_INITIAL_METADATA};
+
+    if (call->initial_metadata_sent)
+        return 0;
+    call->initial_metadata_sent = true;
+    return rpc_run_batch(call->core, call->queue, &op, 1, &call->send_tag, err);
+}
+
+void rpc_call_abort(struct rpc_call *call, int code, const char *message)
+{
+    /* grpc_call_cancel_with_status is safe from any thread. */
+    grpc_call_cancel_with_status(call->core, rpc_status_from_berr(code), message, NULL);
+}
+
 long rpc_call_remaining_ms(struct rpc_call *call)
 {
     gpr_timespec deadline = gpr_convert_clock_type(call->details.deadline, GPR_CLOCK_MONOTONIC);

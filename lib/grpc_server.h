@@ -121,6 +121,17 @@ int rpc_call_send(struct rpc_call *call, const ProtobufCMessage *message, struct
  * not stop a handler: long handlers check this). */
 bool rpc_call_cancelled(struct rpc_call *call);
 
+/* Sends the response headers now (otherwise they go with the first
+ * message): a streaming handler tells its client it is ready, e.g. that a
+ * subscription is in place, before it has anything to send. */
+int rpc_call_send_headers(struct rpc_call *call, struct berr *err);
+
+/* Ends the call now with status code (a berr code) and message, from any
+ * thread: a receive or send blocked in another thread returns
+ * BERR_CANCELLED. For a bidirectional handler whose output side learned
+ * that the call is over while its input side waits on the client. */
+void rpc_call_abort(struct rpc_call *call, int code, const char *message);
+
 /* Milliseconds until the call's deadline (0 if passed), or -1 if none. */
 long rpc_call_remaining_ms(struct rpc_call *call);
 

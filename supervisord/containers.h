@@ -17,8 +17,7 @@ int container_store_get(struct metadata *metadata, const char *namespace, const 
                         Berth__Supervisor__V1__Container **out, struct berr *err);
 
 /* filters: "id==", "image==", "runtime.name==", "labels.KEY==VALUE" (filter.h syntax). */
-typedef int (*container_store_visit)(const Berth__Supervisor__V1__Container *container,
-                                     void *user);
+typedef int (*container_store_visit)(const Berth__Supervisor__V1__Container *container, void *user);
 int container_store_list(struct metadata *metadata, const char *namespace,
                          const char *const *filters, size_t filter_count,
                          container_store_visit visit, void *user, struct berr *err);

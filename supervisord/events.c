@@ -4,6 +4,8 @@
  */
 #include "events.h"
 
+#include "filter.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,11 +22,6 @@ struct packed_event {
     unsigned char data[];
 };
 
-struct filter {
-    enum { FILTER_TOPIC, FILTER_TOPIC_PREFIX, FILTER_NAMESPACE } kind;
-    char *value;
-};
-
 struct event_subscription {
     struct event_bus *bus;
     struct event_subscription *next; /* in the bus's list */
@@ -34,8 +31,7 @@ struct event_subscription {
     size_t head, count;
     bool overflowed;
     bool closed;
-    struct filter *filters;
-    size_t filter_count;
+    struct filter *filter; /* NULL: every event */
 };
 
 struct event_bus {
@@ -100,31 +96,28 @@ void event_bus_destroy(struct event_bus *bus)
     free(bus);
 }
 
+struct event_fields {
+    const char *namespace;
+    const char *topic;
+};
+
+static const char *event_field(const char *field, void *object)
+{
+    const struct event_fields *fields = object;
+
+    if (strcmp(field, "topic") == 0)
+        return fields->topic;
+    if (strcmp(field, "namespace") == 0)
+        return fields->namespace;
+    return NULL;
+}
+
 static bool matches(const struct event_subscription *subscription, const char *namespace,
                     const char *topic)
 {
-    size_t i;
+    struct event_fields fields = {namespace, topic};
 
-    if (!subscription->filter_count)
-        return true;
-    for (i = 0; i < subscription->filter_count; i++) {
-        const struct filter *filter = &subscription->filters[i];
-        switch (filter->kind) {
-        case FILTER_TOPIC:
-            if (strcmp(topic, filter->value) == 0)
-                return true;
-            break;
-        case FILTER_TOPIC_PREFIX:
-            if (strncmp(topic, filter->value, strlen(filter->value)) == 0)
-                return true;
-            break;
-        case FILTER_NAMESPACE:
-            if (strcmp(namespace, filter->value) == 0)
-                return true;
-            break;
-        }
-    }
-    return false;
+    return filter_match(subscription->filter, event_field, &fields);
 }
 
 static void deliver(struct event_subscription *subscription, struct packed_event *event)
@@ -184,37 +177,13 @@ out:
     envelope->topic = (char *)protobuf_c_empty_string;
 }
 
-static int parse_filter(const char *text, struct filter *out, struct berr *err)
-{
-    static const struct {
-        const char *prefix;
-        int kind;
-    } forms[] = {{"topic==", FILTER_TOPIC},
-                 {"topic~=", FILTER_TOPIC_PREFIX},
-                 {"namespace==", FILTER_NAMESPACE}};
-    size_t i;
-
-    for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
-        size_t length = strlen(forms[i].prefix);
-        if (strncmp(text, forms[i].prefix, length) == 0 && text[length]) {
-            out->kind = forms[i].kind;
-            out->value = strdup(text + length);
-            return out->value ? 0 : berr_set(err, BERR_NOMEM, "out of memory");
-        }
-    }
-    return berr_set(err, BERR_INVALID,
-                    "event filter %s: use topic==TOPIC, topic~=PREFIX or namespace==NAME", text);
-}
-
 static void free_subscription(struct event_subscription *subscription)
 {
     size_t i;
 
     for (i = 0; i < subscription->count; i++)
         release(subscription->queue[(subscription->head + i) % QUEUE_LIMIT]);
-    for (i = 0; i < subscription->filter_count; i++)
-        free(subscription->filters[i].value);
-    free(subscription->filters);
+    filter_free(subscription->filter);
     free(subscription->queue);
     pthread_mutex_destroy(&subscription->lock);
     pthread_cond_destroy(&subscription->ready);
@@ -226,7 +195,6 @@ int event_bus_subscribe(struct event_bus *bus, char **filters, size_t filter_cou
 {
     struct event_subscription *subscription = calloc(1, sizeof(*subscription));
     pthread_condattr_t attributes;
-    size_t i;
     int rc;
 
     if (!subscription)
@@ -238,19 +206,15 @@ int event_bus_subscribe(struct event_bus *bus, char **filters, size_t filter_cou
     pthread_cond_init(&subscription->ready, &attributes);
     pthread_condattr_destroy(&attributes);
     subscription->queue = calloc(QUEUE_LIMIT, sizeof(*subscription->queue));
-    subscription->filters = calloc(filter_count ? filter_count : 1, sizeof(struct filter));
-    if (!subscription->queue || !subscription->filters) {
+    if (!subscription->queue) {
         free_subscription(subscription);
         return berr_set(err, BERR_NOMEM, "out of memory");
     }
-    for (i = 0; i < filter_count; i++) {
-        if ((rc = parse_filter(filters[i], &subscription->filters[i], err))) {
-            subscription->filter_count = i;
-            free_subscription(subscription);
-            return rc;
-        }
+    if ((rc = filter_parse((const char *const *)filters, filter_count, &subscription->filter,
+                           err))) {
+        free_subscription(subscription);
+        return berr_prefix(err, "event filter");
     }
-    subscription->filter_count = filter_count;
     pthread_mutex_lock(&bus->lock);
     if (bus->closing) {
         pthread_mutex_unlock(&bus->lock);

@@ -28,8 +28,9 @@ void event_bus_destroy(struct event_bus *bus);
 void event_bus_publish(struct event_bus *bus, const char *namespace, const char *topic,
                        Berth__Supervisor__V1__Envelope *envelope);
 
-/* filters as in events.proto ("topic==X", "topic~=PREFIX", "namespace==N";
- * any may match; none: all). Unknown filter syntax: BERR_INVALID. */
+/* filters in filter.h's grammar over the fields "topic" and "namespace"
+ * ('topic=="/tasks/exit"', 'topic~="^/tasks/"', "namespace==default,topic~=exit";
+ * any may match; none: all). Bad filter syntax: BERR_INVALID. */
 int event_bus_subscribe(struct event_bus *bus, char **filters, size_t filter_count,
                         struct event_subscription **out, struct berr *err);
 

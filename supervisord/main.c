@@ -45,6 +45,9 @@ typedef int (*service_register)(struct rpc_server *server, struct supervisor *su
 
 static const service_register services[] = {
     service_version_register,
+    service_containers_register,
+    service_tasks_register,
+    service_events_register,
 };
 
 static void print_usage(FILE *out)

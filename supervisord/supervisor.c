@@ -58,3 +58,12 @@ int supervisor_namespace(struct supervisor *supervisor, struct rpc_call *call,
     *namespace = name;
     return record_namespace(supervisor, name, err);
 }
+
+int supervisor_receive(struct rpc_call *call, ProtobufCMessage **request, struct berr *err)
+{
+    int rc = rpc_call_receive(call, request, err);
+
+    if (rc == RPC_END_OF_STREAM)
+        return berr_set(err, BERR_INVALID, "the call carries no request");
+    return rc;
+}

@@ -39,6 +39,10 @@ struct supervisor {
 int supervisor_namespace(struct supervisor *supervisor, struct rpc_call *call,
                          const char **namespace, struct berr *err);
 
+/* The single request of a unary or server-streaming call: a missing one is
+ * BERR_INVALID. Free *request with protobuf_c_message_free_unpacked. */
+int supervisor_receive(struct rpc_call *call, ProtobufCMessage **request, struct berr *err);
+
 /* Each service's handlers (service_*.c). */
 int service_namespaces_register(struct rpc_server *server, struct supervisor *supervisor,
                                 struct berr *err);

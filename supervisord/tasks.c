@@ -52,6 +52,9 @@ struct task {
 struct task_manager {
     struct supervisor *supervisor;
     pthread_mutex_t lock;
+    /* Creates hold it shared while the runtime makes cgroups; the clean-up
+     * of a namespace's parent cgroup holds it exclusive (see below). */
+    pthread_rwlock_t cgroup_lock;
     struct task *tasks;
     int epoll_fd;
     int wake_fd;
@@ -298,8 +301,30 @@ static void publish_create(struct task_manager *manager, struct task *task, uint
 
 /* ---- the bundle ---- */
 
+/* The "linux" object, with a cgroupsPath of /NAMESPACE/ID when it has none,
+ * so that the same id in two namespaces never shares a cgroup. */
+static void write_linux(struct json_writer *writer, const struct task *task, yajl_val linux_object)
+{
+    char cgroups_path[PATH_MAX];
+    bool has_path = false;
+    size_t i;
+
+    json_object_begin(writer);
+    for (i = 0; YAJL_IS_OBJECT(linux_object) && i < linux_object->u.object.len; i++) {
+        if (strcmp(linux_object->u.object.keys[i], "cgroupsPath") == 0)
+            has_path = true;
+        json_key(writer, linux_object->u.object.keys[i]);
+        json_value(writer, linux_object->u.object.values[i]);
+    }
+    if (!has_path) {
+        snprintf(cgroups_path, sizeof(cgroups_path), "/%s/%s", task->namespace, task->id);
+        json_kv_string(writer, "cgroupsPath", cgroups_path);
+    }
+    json_object_end(writer);
+}
+
 /* The container's spec with its root moved to BUNDLE/rootfs. */
-static int write_config(const char *bundle, const ProtobufCBinaryData *spec, struct berr *err)
+static int write_config(const struct task *task, const ProtobufCBinaryData *spec, struct berr *err)
 {
     struct json_writer writer;
     const char *text;
@@ -328,11 +353,14 @@ static int write_config(const char *bundle, const ProtobufCBinaryData *spec, str
     }
     json_object_begin(&writer);
     for (i = 0; YAJL_IS_OBJECT(tree) && i < tree->u.object.len; i++) {
-        if (strcmp(tree->u.object.keys[i], "root") == 0)
+        if (strcmp(tree->u.object.keys[i], "root") == 0 ||
+            strcmp(tree->u.object.keys[i], "linux") == 0)
             continue;
         json_key(&writer, tree->u.object.keys[i]);
         json_value(&writer, tree->u.object.values[i]);
     }
+    json_key(&writer, "linux");
+    write_linux(&writer, task, json_get(tree, "linux"));
     json_key(&writer, "root");
     json_object_begin(&writer);
     json_kv_string(&writer, "path", "rootfs");
@@ -340,7 +368,7 @@ static int write_config(const char *bundle, const ProtobufCBinaryData *spec, str
     json_object_end(&writer);
     json_object_end(&writer);
     yajl_tree_free(tree);
-    snprintf(path, sizeof(path), "%s/config.json", bundle);
+    snprintf(path, sizeof(path), "%s/config.json", task->bundle);
     if ((rc = json_writer_result(&writer, &text, &length, err)) == 0)
         rc = atomic_write_file(path, text, length, 0600, err);
     json_writer_free(&writer);
@@ -576,6 +604,37 @@ static void remove_bundle(struct task *task)
         log_warn("task %s: %s", task->id, err.message);
 }
 
+/*
+ * Tasks get the cgroup /NAMESPACE/ID by default (write_linux), and runtimes
+ * remove only the ID level. The empty NAMESPACE level would stay behind for
+ * ever, so the last delete of a namespace removes it: rmdir fails on a
+ * non-empty cgroup, which is the "not the last" case. The exclusive lock
+ * keeps a concurrent create from losing the parent between its mkdirs.
+ */
+static void remove_namespace_cgroups(struct task_manager *manager, const char *namespace)
+{
+    char path[PATH_MAX];
+    struct dirent *entry;
+    DIR *hierarchies;
+
+    pthread_rwlock_wrlock(&manager->cgroup_lock);
+    if (access("/sys/fs/cgroup/cgroup.controllers", F_OK) == 0) {
+        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", namespace);
+        rmdir(path);
+    } else if ((hierarchies = opendir("/sys/fs/cgroup"))) {
+        /* v1 controllers and the hybrid unified tree; symlinks (cpu ->
+         * cpu,cpuacct) name a hierarchy twice and are skipped. */
+        while ((entry = readdir(hierarchies))) {
+            if (entry->d_name[0] == '.' || entry->d_type != DT_DIR)
+                continue;
+            snprintf(path, sizeof(path), "/sys/fs/cgroup/%s/%s", entry->d_name, namespace);
+            rmdir(path);
+        }
+        closedir(hierarchies);
+    }
+    pthread_rwlock_unlock(&manager->cgroup_lock);
+}
+
 int task_create(struct task_manager *manager, const char *namespace, const char *container_id,
                 Berth__Supervisor__V1__Mount **rootfs, size_t rootfs_count,
                 const Berth__Supervisor__V1__IO *io, uint32_t *pid, struct berr *err)
@@ -633,7 +692,7 @@ int task_create(struct task_manager *manager, const char *namespace, const char 
     if ((rc = snapshot_mount(&mounts, rootfs_path, err)))
         goto fail;
     mounted = true;
-    if ((rc = write_config(task->bundle, &container->spec, err)) ||
+    if ((rc = write_config(task, &container->spec, err)) ||
         (rc = record_task(manager, task, true, err)) || (rc = start_shim(manager, task, err)))
         goto fail;
     shim_started = true;
@@ -651,7 +710,10 @@ int task_create(struct task_manager *manager, const char *namespace, const char 
     create.io = &shim_io;
     request.kind_case = BERTH__SHIM__V1__REQUEST__KIND_CREATE;
     request.create = &create;
-    if ((rc = task_call(task, &request, &response, err)))
+    pthread_rwlock_rdlock(&manager->cgroup_lock);
+    rc = task_call(task, &request, &response, err);
+    pthread_rwlock_unlock(&manager->cgroup_lock);
+    if (rc)
         goto fail;
     *pid = response->create ? response->create->pid : 0;
     berth__shim__v1__response__free_unpacked(response, NULL);
@@ -678,6 +740,8 @@ fail:
         if (mounted || bundle_made)
             remove_bundle(task);
         record_task(manager, task, false, NULL);
+        if (shim_started)
+            remove_namespace_cgroups(manager, namespace);
         task_release(manager, task);
     }
 out:
@@ -737,6 +801,7 @@ int task_delete(struct task_manager *manager, const char *namespace, const char 
         remove_bundle(task);
         record_task(manager, task, false, NULL);
         unlist(manager, task);
+        remove_namespace_cgroups(manager, task->namespace);
     }
     publish_delete(manager, task, exec_id, (*deleted)->pid, (*deleted)->exit_status,
                    (*deleted)->exited_at);
@@ -834,6 +899,7 @@ static void shim_died(struct task_manager *manager, struct task *task)
     publish_exit(manager, task, "", 0, 255, &now);
     publish_delete(manager, task, "", 0, 255, &now);
     unlist(manager, task);
+    remove_namespace_cgroups(manager, task->namespace);
 }
 
 static void handle_event(struct task_manager *manager, struct task *task)
@@ -892,6 +958,7 @@ int task_manager_create(struct supervisor *supervisor, struct task_manager **out
         return berr_set(err, BERR_NOMEM, "out of memory");
     manager->supervisor = supervisor;
     pthread_mutex_init(&manager->lock, NULL);
+    pthread_rwlock_init(&manager->cgroup_lock, NULL);
     manager->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     manager->wake_fd = eventfd(0, EFD_CLOEXEC);
     if (manager->epoll_fd < 0 || manager->wake_fd < 0 ||
@@ -938,6 +1005,7 @@ void task_manager_destroy(struct task_manager *manager)
     close(manager->epoll_fd);
     close(manager->wake_fd);
     pthread_mutex_destroy(&manager->lock);
+    pthread_rwlock_destroy(&manager->cgroup_lock);
     free(manager);
 }
 

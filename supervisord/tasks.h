@@ -28,8 +28,7 @@ struct task_manager;
 struct task;
 struct shim_client;
 
-int task_manager_create(struct supervisor *supervisor, struct task_manager **out,
-                        struct berr *err);
+int task_manager_create(struct supervisor *supervisor, struct task_manager **out, struct berr *err);
 /* Reconnects to the shims of STATE (after a restart) and starts watching them. */
 int task_manager_restore(struct task_manager *manager, struct berr *err);
 /* Stops watching (containers keep running) and frees everything. */
@@ -75,7 +74,6 @@ const char *task_bundle(const struct task *task);
 void task_publish_start(struct task_manager *manager, struct task *task, const char *exec_id,
                         uint32_t pid);
 void task_publish_simple(struct task_manager *manager, struct task *task, const char *topic);
-void task_publish_exec_added(struct task_manager *manager, struct task *task,
-                             const char *exec_id);
+void task_publish_exec_added(struct task_manager *manager, struct task *task, const char *exec_id);
 
 #endif

@@ -4,6 +4,7 @@ every service, and a clean-up that leaves nothing behind whatever the test
 did: tasks killed and deleted through the API, then, should the daemon be
 dead, shims killed by the pid they wrote, containers deleted with the
 runtime, and every mount under the directory undone."""
+import glob
 import os
 import pathlib
 import shutil
@@ -89,6 +90,17 @@ class Client:
         self.channel.close()
 
 
+def default_runtime(build_dir):
+    """RUNTIME=runc (or a path) runs the suite with another default runtime."""
+    name = os.environ.get("RUNTIME", "berth-runtime")
+    if name == "berth-runtime":
+        return str(pathlib.Path(build_dir) / "ociruntime" / "berth-runtime")
+    path = shutil.which(name)
+    if not path:
+        pytest.skip("runtime %s is not installed" % name)
+    return path
+
+
 class Daemon:
     """One berth-supervisord with all its state under a temporary directory."""
 
@@ -99,7 +111,7 @@ class Daemon:
         self.state = os.path.join(self.directory, "state")
         self.socket = os.path.join(self.directory, "supervisord.sock")
         self.address = "unix:" + self.socket
-        self.runtime = runtime or str(self.build_dir / "ociruntime" / "berth-runtime")
+        self.runtime = runtime or default_runtime(self.build_dir)
         self.log_path = os.path.join(self.directory, "supervisord.log")
         self.process = None
         self.clients = []
@@ -169,15 +181,18 @@ class Daemon:
                 pass
         return pids
 
+    def namespaces(self):
+        """Namespaces that ran tasks (the runtime has a root per namespace)."""
+        try:
+            return sorted(os.listdir(os.path.join(self.state, "runtime")))
+        except FileNotFoundError:
+            return []
+
     def _delete_tasks(self):
         """Through the API while the daemon is up: the normal path."""
         client = Client(self.address)
-        try:
-            namespaces = client.namespaces.List(types_pb2.Empty(), timeout=5).namespaces
-        except grpc.RpcError:
-            namespaces = []
-        for namespace in namespaces:
-            md = (("berth-namespace", namespace.name),)
+        for namespace in self.namespaces():
+            md = (("berth-namespace", namespace),)
             try:
                 tasks = client.tasks.List(tasks_pb2.ListTasksRequest(), metadata=md,
                                           timeout=10).tasks
@@ -218,6 +233,15 @@ class Daemon:
                                    stderr=subprocess.DEVNULL)
         for point in mounts_under(self.directory):
             subprocess.run(["umount", "-l", point], stderr=subprocess.DEVNULL)
+        # The daemon removes a namespace's parent cgroup with its last task;
+        # after a crash nobody did.
+        for namespace in self.namespaces():
+            for cgroup in glob.glob("/sys/fs/cgroup/*/" + namespace) + \
+                    glob.glob("/sys/fs/cgroup/" + namespace):
+                try:
+                    os.rmdir(cgroup)
+                except OSError:
+                    pass
 
     def destroy(self):
         try:
