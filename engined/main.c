@@ -1,36 +1,252 @@
 /*
- * berth-engined: the Docker Engine API daemon.
+ * berth-engined: the Docker Engine API daemon (docs/engine.md).
  *
- * This program is a placeholder until its issue lands: it answers --version
- * and --help, and refuses everything else with a clear message rather than
- * pretending to work.
+ * main() wires things: it takes the daemon's lock in --state, connects to
+ * the supervisor (which must be up: the engine has nothing to serve
+ * without it), registers every API area's routes and serves until SIGTERM
+ * or SIGINT. Containers keep running across an engine restart: they belong
+ * to their shims, and the supervisor keeps their state.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "berth_version.h"
+#include "engine.h"
+#include "log.h"
+
+#define DEFAULT_ROOT       "/var/lib/berth/engine"
+#define DEFAULT_STATE      "/run/berth/engine"
+#define DEFAULT_ADDRESS    "unix:///run/berth/engine.sock"
+#define DEFAULT_SUPERVISOR "unix:///run/berth/supervisord.sock"
+
+struct options {
+    const char *root;
+    const char *state;
+    const char *address;
+    const char *supervisor;
+    enum log_level log_level;
+    enum log_format log_format;
+};
+
+typedef int (*api_register)(struct engine *engine, struct berr *err);
+
+static const api_register apis[] = {
+    api_system_register,
+};
 
 static void print_usage(FILE *out)
 {
-    fprintf(out, "Usage: berth-engined [--help] [--version]\n"
-                 "\n"
-                 "berth-engined is the Docker Engine API daemon of berth.\n"
-                 "Not there yet: the Engine API, container lifecycle and networking are not "
-                 "implemented yet.\n");
+    fprintf(out,
+            "Usage: berth-engined [OPTIONS]\n"
+            "\n"
+            "The Docker Engine API daemon of berth, in front of berth-supervisord.\n"
+            "\n"
+            "Options:\n"
+            "  --root DIR          persistent state (default " DEFAULT_ROOT ")\n"
+            "  --state DIR         runtime state (default " DEFAULT_STATE ")\n"
+            "  --address ADDR      where the API listens (default " DEFAULT_ADDRESS ")\n"
+            "  -H, --host ADDR     the same, as dockerd spells it\n"
+            "  --supervisor ADDR   berth-supervisord's gRPC address\n"
+            "                      (default " DEFAULT_SUPERVISOR ")\n"
+            "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+            "  --log-format FMT    text or json (default text)\n"
+            "  -h, --help          this text\n"
+            "  -v, --version       the version\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *options)
+{
+    enum {
+        OPTION_ROOT = 256,
+        OPTION_STATE,
+        OPTION_ADDRESS,
+        OPTION_SUPERVISOR,
+        OPTION_LOG_LEVEL,
+        OPTION_LOG_FORMAT,
+    };
+    static const struct option long_options[] = {
+        {"root", required_argument, NULL, OPTION_ROOT},
+        {"state", required_argument, NULL, OPTION_STATE},
+        {"address", required_argument, NULL, OPTION_ADDRESS},
+        {"host", required_argument, NULL, 'H'},
+        {"supervisor", required_argument, NULL, OPTION_SUPERVISOR},
+        {"log-level", required_argument, NULL, OPTION_LOG_LEVEL},
+        {"log-format", required_argument, NULL, OPTION_LOG_FORMAT},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'v'},
+        {NULL, 0, NULL, 0},
+    };
+    int option;
+
+    opterr = 0;
+    while ((option = getopt_long(argc, argv, "hvH:", long_options, NULL)) != -1) {
+        switch (option) {
+        case OPTION_ROOT:
+            options->root = optarg;
+            break;
+        case OPTION_STATE:
+            options->state = optarg;
+            break;
+        case OPTION_ADDRESS:
+        case 'H':
+            options->address = optarg;
+            break;
+        case OPTION_SUPERVISOR:
+            options->supervisor = optarg;
+            break;
+        case OPTION_LOG_LEVEL:
+            if (log_parse_level(optarg, &options->log_level) < 0) {
+                fprintf(stderr, "berth-engined: --log-level %s: want debug, info, warn or error\n",
+                        optarg);
+                return 2;
+            }
+            break;
+        case OPTION_LOG_FORMAT:
+            if (log_parse_format(optarg, &options->log_format) < 0) {
+                fprintf(stderr, "berth-engined: --log-format %s: want text or json\n", optarg);
+                return 2;
+            }
+            break;
+        case 'h':
+            print_usage(stdout);
+            return 0;
+        case 'v':
+            printf("berth-engined version %s (commit %s)\n", BERTH_VERSION, BERTH_GIT_COMMIT);
+            return 0;
+        default:
+            fprintf(stderr, "berth-engined: unknown or incomplete option %s\n", argv[optind - 1]);
+            print_usage(stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "berth-engined: unexpected argument %s\n", argv[optind]);
+        return 2;
+    }
+    return -1;
+}
+
+static int make_directory(const char *path, mode_t mode, struct berr *err)
+{
+    char partial[PATH_MAX];
+    size_t length = strlen(path);
+
+    if (length == 0 || length >= sizeof(partial))
+        return berr_set(err, BERR_INVALID, "bad directory name \"%s\"", path);
+    memcpy(partial, path, length + 1);
+    for (size_t i = 1; i <= length; i++) {
+        if (partial[i] != '/' && partial[i] != '\0')
+            continue;
+        partial[i] = '\0';
+        if (mkdir(partial, i == length ? mode : 0755) < 0 && errno != EEXIST)
+            return berr_errno(err, errno, "mkdir %s", partial);
+        partial[i] = path[i];
+    }
+    return 0;
+}
+
+/* One engine per state directory, taken before the socket is bound. */
+static int lock_state(const char *state, int *fd, struct berr *err)
+{
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/engined.lock", state);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0)
+        return berr_errno(err, errno, "open %s", path);
+    if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+        int rc = errno == EWOULDBLOCK
+                     ? berr_set(err, BERR_EXISTS, "another berth-engined uses %s", state)
+                     : berr_errno(err, errno, "lock %s", path);
+        close(*fd);
+        *fd = -1;
+        return rc;
+    }
+    return 0;
+}
+
+static int serve(struct engine *engine, const sigset_t *signals, struct berr *err)
+{
+    int rc, signal_number = 0;
+
+    if ((rc = rpc_client_open(engine->supervisor_address, &engine->supervisor, err)))
+        return berr_prefix(err, "supervisor %s", engine->supervisor_address);
+    if ((rc = http_server_create(engine->address, &engine->http, err)))
+        return rc;
+    for (size_t i = 0; i < sizeof(apis) / sizeof(apis[0]); i++)
+        if ((rc = apis[i](engine, err)))
+            return rc;
+    if ((rc = http_server_start(engine->http, err)))
+        return rc;
+    log_info("berth-engined %s listening on %s (supervisor %s)", BERTH_VERSION, engine->address,
+             engine->supervisor_address);
+    while (sigwait(signals, &signal_number) == 0 && signal_number == SIGHUP)
+        ;
+    log_info("berth-engined: signal %d, shutting down (containers keep running)", signal_number);
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-v") == 0)) {
-        printf("berth-engined version %s (commit %s)\n", BERTH_VERSION, BERTH_GIT_COMMIT);
-        return 0;
+    struct options options = {
+        .root = DEFAULT_ROOT,
+        .state = DEFAULT_STATE,
+        .address = DEFAULT_ADDRESS,
+        .supervisor = DEFAULT_SUPERVISOR,
+        .log_level = LOG_LEVEL_INFO,
+        .log_format = LOG_FORMAT_TEXT,
+    };
+    struct engine engine = {0};
+    char root[PATH_MAX], state[PATH_MAX];
+    struct berr err = {0};
+    sigset_t signals;
+    int rc, lock_fd = -1;
+
+    if ((rc = parse_options(argc, argv, &options)) >= 0)
+        return rc;
+    log_setup(STDERR_FILENO, options.log_level, options.log_format);
+    umask(022);
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, NULL);
+
+    if ((rc = make_directory(options.root, 0700, &err)) ||
+        (rc = make_directory(options.state, 0711, &err)))
+        goto out;
+    if (!realpath(options.root, root) || !realpath(options.state, state)) {
+        rc = berr_errno(&err, errno, "resolve --root/--state");
+        goto out;
     }
-    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        print_usage(stdout);
-        return 0;
+    engine.root = root;
+    engine.state = state;
+    engine.address = options.address;
+    engine.supervisor_address = options.supervisor;
+    engine.started = time(NULL);
+    if ((rc = lock_state(state, &lock_fd, &err)))
+        goto out;
+    rc = serve(&engine, &signals, &err);
+out:
+    /* Every connection has ended when this returns. */
+    http_server_stop(engine.http);
+    if (engine.supervisor)
+        rpc_client_close(engine.supervisor);
+    if (lock_fd >= 0)
+        close(lock_fd);
+    if (rc) {
+        fprintf(stderr, "berth-engined: %s\n", err.message);
+        return 1;
     }
-    fprintf(stderr, "berth-engined: not implemented yet: the Engine API, container lifecycle and "
-                    "networking are not implemented yet\n");
-    print_usage(stderr);
-    return 2;
+    return 0;
 }

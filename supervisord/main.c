@@ -38,6 +38,7 @@ struct options {
     const char *runtime;
     enum log_level log_level;
     enum log_format log_format;
+    bool cleanup;
 };
 
 typedef int (*service_register)(struct rpc_server *server, struct supervisor *supervisor,
@@ -69,6 +70,8 @@ static void print_usage(FILE *out)
             "                      program); containers may name another (runc, crun)\n"
             "  --log-level LEVEL   debug, info, warn or error (default info)\n"
             "  --log-format FMT    text or json (default text)\n"
+            "  --cleanup           do not serve: stop and remove every container of\n"
+            "                      --state (after a crash, or to take a stack down)\n"
             "  -h, --help          this text\n"
             "  -v, --version       the version\n");
 }
@@ -101,6 +104,7 @@ static int parse_options(int argc, char **argv, struct options *options)
         OPTION_RUNTIME,
         OPTION_LOG_LEVEL,
         OPTION_LOG_FORMAT,
+        OPTION_CLEANUP,
     };
     static const struct option long_options[] = {
         {"root", required_argument, NULL, OPTION_ROOT},
@@ -110,6 +114,7 @@ static int parse_options(int argc, char **argv, struct options *options)
         {"runtime", required_argument, NULL, OPTION_RUNTIME},
         {"log-level", required_argument, NULL, OPTION_LOG_LEVEL},
         {"log-format", required_argument, NULL, OPTION_LOG_FORMAT},
+        {"cleanup", no_argument, NULL, OPTION_CLEANUP},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'v'},
         {NULL, 0, NULL, 0},
@@ -147,6 +152,9 @@ static int parse_options(int argc, char **argv, struct options *options)
                 fprintf(stderr, "berth-supervisord: --log-format %s: want text or json\n", optarg);
                 return 2;
             }
+            break;
+        case OPTION_CLEANUP:
+            options->cleanup = true;
             break;
         case 'h':
             print_usage(stdout);
@@ -207,6 +215,20 @@ static int lock_root(const char *root, int *fd, struct berr *err)
         return rc;
     }
     return 0;
+}
+
+/* --cleanup: only what clean-up needs (metadata for the task records). */
+static int cleanup(struct supervisor *supervisor, struct berr *err)
+{
+    char path[PATH_MAX];
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/meta.lmdb", supervisor->root);
+    if ((rc = metadata_open(path, &supervisor->metadata, err)) ||
+        (rc = event_bus_create(&supervisor->events, err)) ||
+        (rc = task_manager_create(supervisor, &supervisor->tasks, err)))
+        return rc;
+    return task_manager_cleanup(supervisor->tasks, err);
 }
 
 static int open_stores(struct supervisor *supervisor, struct berr *err)
@@ -325,7 +347,13 @@ int main(int argc, char **argv)
     supervisor.state = state;
     supervisor.shim_path = shim;
     supervisor.runtime_path = runtime;
-    if ((rc = lock_root(root, &lock_fd, &err)) || (rc = open_stores(&supervisor, &err)))
+    if ((rc = lock_root(root, &lock_fd, &err)))
+        goto out;
+    if (options.cleanup) {
+        rc = cleanup(&supervisor, &err);
+        goto out;
+    }
+    if ((rc = open_stores(&supervisor, &err)))
         goto out;
     rc = serve(&supervisor, options.address, &signals, &err);
 out:

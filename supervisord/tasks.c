@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "atomic_file.h"
@@ -1065,6 +1066,101 @@ static void restore_one(struct task_manager *manager, const char *namespace, con
     add_to_list(manager, task);
     replay_exits(manager, task);
     task_release(manager, task);
+}
+
+/* The shim's pid, if that process is still the shim of this bundle (a pid
+ * file can outlive its process, and pids are reused). */
+static pid_t live_shim_pid(const struct task *task)
+{
+    char path[PATH_MAX], text[32], command_line[4096];
+    ssize_t length;
+    long pid;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/shim.pid", task->bundle);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    length = read(fd, text, sizeof(text) - 1);
+    close(fd);
+    if (length <= 0)
+        return 0;
+    text[length] = '\0';
+    pid = strtol(text, NULL, 10);
+    if (pid <= 1)
+        return 0;
+    snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    length = read(fd, command_line, sizeof(command_line) - 1);
+    close(fd);
+    if (length <= 0)
+        return 0;
+    command_line[length] = '\0';
+    for (ssize_t i = 0; i < length; i++)
+        if (command_line[i] == '\0')
+            command_line[i] = ' ';
+    return strstr(command_line, task->bundle) ? (pid_t)pid : 0;
+}
+
+static void cleanup_one(struct task_manager *manager, const char *namespace, const char *id)
+{
+    struct task *task = new_task(manager, namespace, id, manager->supervisor->runtime_path);
+    struct metadata_txn *txn = NULL;
+    struct metadata_value value;
+    struct berr err;
+    pid_t shim;
+
+    if (!task)
+        return;
+    if (metadata_begin(manager->supervisor->metadata, false, &txn, &err) == 0) {
+        if (metadata_get(txn, METADATA_TASKS, namespace, id, &value, NULL) == 0 && value.size &&
+            value.size < PATH_MAX) {
+            char *runtime = strndup(value.data, value.size);
+            if (runtime) {
+                free(task->runtime);
+                task->runtime = runtime;
+            }
+        }
+        metadata_abort(txn);
+    }
+    log_info("cleanup: container %s/%s", namespace, id);
+    runtime_force_delete(task);
+    shim = live_shim_pid(task);
+    if (shim > 0)
+        kill(shim, SIGKILL);
+    remove_bundle(task);
+    record_task(manager, task, false, NULL);
+    remove_namespace_cgroups(manager, namespace);
+    task_release(manager, task);
+}
+
+int task_manager_cleanup(struct task_manager *manager, struct berr *err)
+{
+    DIR *namespaces = opendir(manager->supervisor->state);
+    struct dirent *namespace;
+
+    if (!namespaces)
+        return errno == ENOENT ? 0 : berr_errno(err, errno, "open %s", manager->supervisor->state);
+    while ((namespace = readdir(namespaces))) {
+        char path[PATH_MAX];
+        DIR *ids;
+        struct dirent *id;
+        if (namespace->d_name[0] == '.' || strcmp(namespace->d_name, "runtime") == 0 ||
+            !metadata_namespace_valid(namespace->d_name))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", manager->supervisor->state, namespace->d_name);
+        ids = opendir(path);
+        if (!ids)
+            continue;
+        while ((id = readdir(ids)))
+            if (id->d_name[0] != '.' && container_id_check(id->d_name, NULL) == 0)
+                cleanup_one(manager, namespace->d_name, id->d_name);
+        closedir(ids);
+    }
+    closedir(namespaces);
+    return 0;
 }
 
 int task_manager_restore(struct task_manager *manager, struct berr *err)

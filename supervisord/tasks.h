@@ -31,6 +31,10 @@ struct shim_client;
 int task_manager_create(struct supervisor *supervisor, struct task_manager **out, struct berr *err);
 /* Reconnects to the shims of STATE (after a restart) and starts watching them. */
 int task_manager_restore(struct task_manager *manager, struct berr *err);
+/* With no daemon running (berth-supervisord --cleanup): stops every
+ * container of STATE for good (runtime delete --force, shim killed),
+ * unmounts and removes the bundles and forgets the tasks. */
+int task_manager_cleanup(struct task_manager *manager, struct berr *err);
 /* Stops watching (containers keep running) and frees everything. */
 void task_manager_destroy(struct task_manager *manager);
 

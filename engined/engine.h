@@ -1,0 +1,38 @@
+/*
+ * engine: what berth-engined's parts share, built by main.c.
+ *
+ * The engine is the Docker Engine API in front of berth-supervisord: it
+ * keeps Docker's view of containers (names, configs, restart policies,
+ * health) and drives everything that runs through the supervisor's gRPC
+ * API, in the supervisor namespace ENGINE_NAMESPACE. Each API area is a
+ * file (api_<area>.c) with a register function that adds its routes.
+ */
+#ifndef BERTH_ENGINED_ENGINE_H
+#define BERTH_ENGINED_ENGINE_H
+
+#include <time.h>
+
+#include "berr.h"
+#include "grpc_client.h"
+#include "http_server.h"
+
+/* Where the engine's images, containers and tasks live in the supervisor. */
+#define ENGINE_NAMESPACE "berth"
+
+/* Supervisor calls that should answer at once (not Wait, not streams). */
+#define ENGINE_RPC_TIMEOUT_MS 60000
+
+struct engine {
+    const char *root;    /* --root: persistent state (containers/<id>/...) */
+    const char *state;   /* --state: runtime state */
+    const char *address; /* --address: where the API listens */
+    const char *supervisor_address;
+    struct rpc_client *supervisor;
+    struct http_server *http;
+    time_t started;
+};
+
+/* Each API area's routes (api_*.c). */
+int api_system_register(struct engine *engine, struct berr *err);
+
+#endif
