@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "berr.h"
+#include "events.h"
 #include "grpc_client.h"
 #include "http_server.h"
 
@@ -29,6 +30,7 @@ struct engine {
     const char *supervisor_address;
     struct rpc_client *supervisor;
     struct http_server *http;
+    struct engine_events *events;
     time_t started;
 };
 

@@ -205,8 +205,8 @@ static void clear_params(struct http_request *request)
 }
 
 /* Matches path segments against a route; fills the request's parameters. */
-static bool route_matches(struct http_request *request, const struct route *route,
-                          char **segments, size_t count)
+static bool route_matches(struct http_request *request, const struct route *route, char **segments,
+                          size_t count)
 {
     size_t pattern_index, path_index = 0, greedy_at = route->segment_count;
 
@@ -246,8 +246,9 @@ static const struct route *find_route(struct http_request *request, bool *other_
     count = split_path(copy, segments, MAX_SEGMENTS);
     for (i = 0; count <= MAX_SEGMENTS && i < request->server->route_count; i++) {
         const struct route *route = &request->server->routes[i];
-        bool method_ok = strcmp(route->method, request->method) == 0 ||
-                         (strcmp(request->method, "HEAD") == 0 && strcmp(route->method, "GET") == 0);
+        bool method_ok =
+            strcmp(route->method, request->method) == 0 ||
+            (strcmp(request->method, "HEAD") == 0 && strcmp(route->method, "GET") == 0);
         if (!route_matches(request, route, segments, count))
             continue;
         if (method_ok) {
@@ -306,8 +307,8 @@ bool http_request_query_bool(const struct http_request *request, const char *nam
            strcasecmp(value, "yes") == 0;
 }
 
-int http_request_query_int(const struct http_request *request, const char *name,
-                           long long fallback, long long *value, struct berr *err)
+int http_request_query_int(const struct http_request *request, const char *name, long long fallback,
+                           long long *value, struct berr *err)
 {
     const char *text = http_request_query(request, name);
     char *end;
@@ -402,8 +403,7 @@ void http_respond_json(struct http_request *request, int status, const char *jso
     http_respond(request, status, "application/json", json, length);
 }
 
-void http_respond_json_writer(struct http_request *request, int status,
-                              struct json_writer *writer)
+void http_respond_json_writer(struct http_request *request, int status, struct json_writer *writer)
 {
     const char *text;
     size_t length;
@@ -596,8 +596,7 @@ fail:
     http_respond_error(request, 500, "cannot start a stream: %s", strerror(errno));
 }
 
-int http_stream_write(struct http_stream *stream, const void *data, size_t length,
-                      struct berr *err)
+int http_stream_write(struct http_stream *stream, const void *data, size_t length, struct berr *err)
 {
     const char *cursor = data;
 
@@ -719,8 +718,7 @@ ssize_t http_hijack_read(struct http_hijack *hijack, void *buffer, size_t size)
     }
 }
 
-int http_hijack_write(struct http_hijack *hijack, const void *data, size_t length,
-                      struct berr *err)
+int http_hijack_write(struct http_hijack *hijack, const void *data, size_t length, struct berr *err)
 {
     const char *cursor = data;
 
@@ -925,8 +923,8 @@ static void finish_request(struct http_request *request)
                            request->path);
 }
 
-static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connection,
-                                      const char *url, const char *method, const char *version,
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *connection, const char *url,
+                                      const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
                                       void **request_cls)
 {

@@ -32,10 +32,10 @@
 #include "json.h"
 
 /* API versions as major*100+minor: 1.47 is 147. */
-#define HTTP_API_MAX         147
-#define HTTP_API_MIN         124
-#define HTTP_API_MAX_STRING  "1.47"
-#define HTTP_API_MIN_STRING  "1.24"
+#define HTTP_API_MAX        147
+#define HTTP_API_MIN        124
+#define HTTP_API_MAX_STRING "1.47"
+#define HTTP_API_MIN_STRING "1.24"
 
 /* Bodies held in memory are refused above this (413). */
 #define HTTP_BODY_MAX (16u << 20)
@@ -78,12 +78,11 @@ const char *http_request_param(const struct http_request *request, const char *n
 const char *http_request_query(const struct http_request *request, const char *name);
 /* Docker's booleans: "1", "true", "True" are true; "0", "false", "" false;
  * absent: fallback. */
-bool http_request_query_bool(const struct http_request *request, const char *name,
-                             bool fallback);
+bool http_request_query_bool(const struct http_request *request, const char *name, bool fallback);
 /* An integer argument; BERR_INVALID (and a 400 for the caller to send) if
  * malformed. Absent: *value = fallback. */
-int http_request_query_int(const struct http_request *request, const char *name,
-                           long long fallback, long long *value, struct berr *err);
+int http_request_query_int(const struct http_request *request, const char *name, long long fallback,
+                           long long *value, struct berr *err);
 const char *http_request_header(const struct http_request *request, const char *name);
 /* The whole body (NUL-terminated; "" when none). Not for stream-body routes. */
 const char *http_request_body(const struct http_request *request, size_t *length);
@@ -97,11 +96,9 @@ ssize_t http_request_read_body(struct http_request *request, void *buffer, size_
 
 void http_respond(struct http_request *request, int status, const char *content_type,
                   const void *body, size_t length);
-void http_respond_json(struct http_request *request, int status, const char *json,
-                       size_t length);
+void http_respond_json(struct http_request *request, int status, const char *json, size_t length);
 /* Takes the writer's result and frees the writer. */
-void http_respond_json_writer(struct http_request *request, int status,
-                              struct json_writer *writer);
+void http_respond_json_writer(struct http_request *request, int status, struct json_writer *writer);
 void http_respond_empty(struct http_request *request, int status);
 /* {"message": "..."} with status. */
 void http_respond_error(struct http_request *request, int status, const char *format, ...)

@@ -45,22 +45,21 @@ static const api_register apis[] = {
 
 static void print_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: berth-engined [OPTIONS]\n"
-            "\n"
-            "The Docker Engine API daemon of berth, in front of berth-supervisord.\n"
-            "\n"
-            "Options:\n"
-            "  --root DIR          persistent state (default " DEFAULT_ROOT ")\n"
-            "  --state DIR         runtime state (default " DEFAULT_STATE ")\n"
-            "  --address ADDR      where the API listens (default " DEFAULT_ADDRESS ")\n"
-            "  -H, --host ADDR     the same, as dockerd spells it\n"
-            "  --supervisor ADDR   berth-supervisord's gRPC address\n"
-            "                      (default " DEFAULT_SUPERVISOR ")\n"
-            "  --log-level LEVEL   debug, info, warn or error (default info)\n"
-            "  --log-format FMT    text or json (default text)\n"
-            "  -h, --help          this text\n"
-            "  -v, --version       the version\n");
+    fprintf(out, "Usage: berth-engined [OPTIONS]\n"
+                 "\n"
+                 "The Docker Engine API daemon of berth, in front of berth-supervisord.\n"
+                 "\n"
+                 "Options:\n"
+                 "  --root DIR          persistent state (default " DEFAULT_ROOT ")\n"
+                 "  --state DIR         runtime state (default " DEFAULT_STATE ")\n"
+                 "  --address ADDR      where the API listens (default " DEFAULT_ADDRESS ")\n"
+                 "  -H, --host ADDR     the same, as dockerd spells it\n"
+                 "  --supervisor ADDR   berth-supervisord's gRPC address\n"
+                 "                      (default " DEFAULT_SUPERVISOR ")\n"
+                 "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+                 "  --log-format FMT    text or json (default text)\n"
+                 "  -h, --help          this text\n"
+                 "  -v, --version       the version\n");
 }
 
 static int parse_options(int argc, char **argv, struct options *options)
@@ -178,6 +177,8 @@ static int serve(struct engine *engine, const sigset_t *signals, struct berr *er
 {
     int rc, signal_number = 0;
 
+    if ((rc = engine_events_create(&engine->events, err)))
+        return rc;
     if ((rc = rpc_client_open(engine->supervisor_address, &engine->supervisor, err)))
         return berr_prefix(err, "supervisor %s", engine->supervisor_address);
     if ((rc = http_server_create(engine->address, &engine->http, err)))
@@ -240,6 +241,7 @@ int main(int argc, char **argv)
 out:
     /* Every connection has ended when this returns. */
     http_server_stop(engine.http);
+    engine_events_destroy(engine.events);
     if (engine.supervisor)
         rpc_client_close(engine.supervisor);
     if (lock_fd >= 0)
