@@ -45,9 +45,13 @@ struct options {
 typedef int (*service_register)(struct rpc_server *server, struct supervisor *supervisor,
                                 struct berr *err);
 
+/* One per line (clang-format would make columns of them). */
+/* clang-format off */
 static const service_register services[] = {
     service_version_register,
+    service_namespaces_register,
 };
+/* clang-format on */
 
 static void print_usage(FILE *out)
 {
