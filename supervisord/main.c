@@ -50,6 +50,7 @@ typedef int (*service_register)(struct rpc_server *server, struct supervisor *su
 static const service_register services[] = {
     service_version_register,
     service_namespaces_register,
+    service_content_register,
 };
 /* clang-format on */
 
