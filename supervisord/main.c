@@ -51,6 +51,7 @@ static const service_register services[] = {
     service_version_register,
     service_namespaces_register,
     service_content_register,
+    service_images_register,
 };
 /* clang-format on */
 
