@@ -52,6 +52,7 @@ static const service_register services[] = {
     service_namespaces_register,
     service_content_register,
     service_images_register,
+    service_snapshots_register,
 };
 /* clang-format on */
 
