@@ -53,6 +53,7 @@ static const service_register services[] = {
     service_content_register,
     service_images_register,
     service_snapshots_register,
+    service_leases_register,
 };
 /* clang-format on */
 
