@@ -63,7 +63,9 @@ def test_delete_refuses_while_the_namespace_holds_things(daemon):
 
     user.leases.Create(leases_pb2.CreateLeaseRequest(id="l"), metadata=user.md, timeout=10)
     assert "leases" in expect_error(grpc.StatusCode.FAILED_PRECONDITION, delete, user, "busy")
-    user.leases.Delete(leases_pb2.DeleteLeaseRequest(id="l"), metadata=user.md, timeout=10)
+    # sync: no collection left scheduled to race with the checks below
+    user.leases.Delete(leases_pb2.DeleteLeaseRequest(id="l", sync=True), metadata=user.md,
+                       timeout=10)
 
     user.snapshots.Prepare(snapshots_pb2.PrepareSnapshotRequest(key="s"), metadata=user.md,
                            timeout=10)
