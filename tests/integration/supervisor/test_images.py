@@ -2,10 +2,11 @@
 unpack into snapshots, and what it refuses."""
 import json
 import os
+import threading
 
 import grpc
 
-from conftest import content_pb2, images_pb2, leases_pb2, snapshots_pb2, types_pb2
+from conftest import content_pb2, images_pb2, leases_pb2, snapshots_pb2, types_pb2, wait_until
 from helpers import (BUSYBOX, BUSYBOX_ZSTD, content_digests, expect_error, import_busybox,
                      import_stream, mounted, snapshot_names, tar_of)
 
@@ -62,6 +63,26 @@ def test_import_refuses_garbage_and_leaves_nothing(client, busybox_layout):
     expect_error(NOT_FOUND, client.images.Import,
                  iter([images_pb2.ImportRequest(path="/nonexistent/layout")]),
                  metadata=client.md, timeout=30)
+    assert image_names(client) == []
+
+
+def test_a_cancelled_import_leaves_nothing(client, busybox_layout):
+    data = tar_of(busybox_layout)
+    sent, release = threading.Event(), threading.Event()
+
+    def messages():
+        yield images_pb2.ImportRequest()
+        yield images_pb2.ImportRequest(data=data[:len(data) // 2])
+        sent.set()
+        release.wait(30)  # then nothing more: the client gives up
+    call = client.images.Import.future(messages(), metadata=client.md, timeout=60)
+    assert sent.wait(10)
+    wait_until(lambda: content_digests(client), timeout=15, what="the first blobs to arrive")
+    call.cancel()
+    release.set()
+    wait_until(lambda: not content_digests(client) and not client.leases.List(
+        leases_pb2.ListLeasesRequest(), metadata=client.md, timeout=10).leases, timeout=15,
+        what="the cancelled import to clean up")
     assert image_names(client) == []
 
 
