@@ -751,6 +751,7 @@ static int tag_target(const char *repo, const char *tag, char **full, char **fam
     if (rc) {
         free(*full);
         free(*familiar);
+        *full = *familiar = NULL;
     }
     return rc;
 }

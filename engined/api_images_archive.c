@@ -114,9 +114,14 @@ static void load_images(struct http_request *request, void *data)
     struct berr err;
 
     if (image_store_load(engine->images, read_body, request, &result, &err) != 0) {
+        const char *why = err.message;
+        /* The supervisor's "import: import: ..." says little to a docker user. */
+        while (strncmp(why, "import: ", 8) == 0)
+            why += 8;
         if (err.code == BERR_INVALID)
-            berr_prefix(&err, "load");
-        http_respond_berr(request, &err);
+            http_respond_error(request, 400, "invalid image archive: %s", why);
+        else
+            http_respond_error(request, http_status_from_berr(err.code), "load: %s", why);
         return;
     }
     if (json_writer_init(&writer, false, &err) != 0) {
