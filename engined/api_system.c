@@ -469,6 +469,8 @@ static void events_job_free(void *context)
     free(job);
 }
 
+/* One event and its newline in one write: clients that split the stream
+ * on JSON values (python3-docker) choke on a newline arriving alone. */
 static int write_event(struct http_stream *stream, const struct engine_event *event,
                        struct berr *err)
 {
@@ -480,9 +482,9 @@ static int write_event(struct http_stream *stream, const struct engine_event *ev
     if ((rc = json_writer_init(&writer, false, err)))
         return rc;
     engine_event_json(event, &writer);
-    if (!(rc = json_writer_result(&writer, &text, &length, err)) &&
-        !(rc = http_stream_write(stream, text, length, err)))
-        rc = http_stream_write(stream, "\n", 1, err);
+    yajl_gen_reset(writer.gen, "\n");
+    if (!(rc = json_writer_result(&writer, &text, &length, err)))
+        rc = http_stream_write(stream, text, length, err);
     json_writer_free(&writer);
     return rc;
 }
