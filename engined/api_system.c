@@ -28,6 +28,9 @@
 #include "log.h"
 #include "reference.h"
 
+/* The label the containers API gives supervisor containers: their name. */
+#define CONTAINER_LABEL_NAME "berth.engine/name"
+
 /* Made once at start-up (host_engine_id). */
 static char engine_id[64];
 
@@ -627,7 +630,11 @@ static void write_container_usage(struct json_writer *writer, struct engine *eng
                                   const SupervisorContainer *container)
 {
     const char *image_id = container_label(container, IMAGE_CONTAINER_LABEL_ID);
+    const char *name = container_label(container, CONTAINER_LABEL_NAME);
     char *image = reference_familiar_of(container->image ? container->image : "");
+    /* The label says which image; without it, the name it was made from. */
+    const char *wanted = image_id ? image_id : container->image;
+    char found_id[DIGEST_STRING_SIZE] = "";
     int64_t size_rw = 0, image_size = 0;
     struct image_lookup lookup;
     struct berr err;
@@ -635,18 +642,24 @@ static void write_container_usage(struct json_writer *writer, struct engine *eng
     if (container->snapshot_key && *container->snapshot_key &&
         image_store_snapshot_usage(engine->images, container->snapshot_key, &size_rw, &err))
         size_rw = 0;
-    if (image_id && image_store_lookup(engine->images, image_id, &lookup, &err) == 0) {
+    if (wanted && *wanted && image_store_lookup(engine->images, wanted, &lookup, &err) == 0) {
         if (image_store_size(engine->images, lookup.info, &image_size, NULL, &err))
             image_size = 0;
+        snprintf(found_id, sizeof(found_id), "%s", lookup.info->id);
         image_lookup_free(&lookup);
     }
     json_object_begin(writer);
     json_kv_string(writer, "Id", container->id);
     json_key(writer, "Names");
     json_array_begin(writer);
+    if (name && *name) {
+        char shown[300];
+        snprintf(shown, sizeof(shown), "%s%s", name[0] == '/' ? "" : "/", name);
+        json_string(writer, shown);
+    }
     json_array_end(writer);
     json_kv_string(writer, "Image", image ? image : "");
-    json_kv_string(writer, "ImageID", image_id ? image_id : "");
+    json_kv_string(writer, "ImageID", image_id ? image_id : found_id);
     json_kv_string(writer, "Command", "");
     json_kv_int(writer, "Created", container->created_at ? container->created_at->seconds : 0);
     json_key(writer, "Ports");
@@ -657,7 +670,8 @@ static void write_container_usage(struct json_writer *writer, struct engine *eng
     json_key(writer, "Labels");
     json_object_begin(writer);
     for (size_t i = 0; i < container->n_labels; i++)
-        json_kv_string(writer, container->labels[i]->key, container->labels[i]->value);
+        if (strncmp(container->labels[i]->key, "berth.", 6) != 0) /* the engine's own */
+            json_kv_string(writer, container->labels[i]->key, container->labels[i]->value);
     json_object_end(writer);
     write_container_status(writer, state, container);
     json_key(writer, "Mounts");

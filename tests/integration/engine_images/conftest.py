@@ -323,15 +323,19 @@ def create_supervisor_container(supervisor, container_id, image_name, image_id, 
                                 start=False):
     """A container the way the engine's containers API records one: its
     image's full name in Container.image, its ID in label berth.image.id,
-    a snapshot on the image's top layer; with start, a running task."""
+    a snapshot on the image's top layer; with start, a running task.
+    image_id None: no label (containers made before the label existed)."""
     chain = supervisor.images.Unpack(images_pb2.UnpackRequest(name=image_name),
                                      metadata=NAMESPACE, timeout=120).chain_id
     supervisor.snapshots.Prepare(snapshots_pb2.PrepareSnapshotRequest(
         key=container_id, parent=chain), metadata=NAMESPACE, timeout=30)
     spec = bundle_config(args or ["sleep", "1000"])
+    labels = {"berth.engine/name": "/" + container_id, "user.label": "u"}
+    if image_id:
+        labels["berth.image.id"] = image_id
     supervisor.containers.Create(containers_pb2.CreateContainerRequest(
         container=containers_pb2.Container(
-            id=container_id, image=image_name, labels={"berth.image.id": image_id},
+            id=container_id, image=image_name, labels=labels,
             spec=json.dumps(spec).encode(), snapshotter="overlayfs",
             snapshot_key=container_id)), metadata=NAMESPACE, timeout=10)
     if start:

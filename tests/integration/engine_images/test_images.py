@@ -217,6 +217,18 @@ def test_remove_with_stopped_container(cli, client, api, supervisor, loaded):
     assert client.images.list(all=True) == []
 
 
+def test_container_without_image_label(cli, client, api, supervisor, loaded):
+    # Without the berth.image.id label, Container.image (a name of the image) tells.
+    create_supervisor_container(supervisor, "c-nolabel-1", BUSYBOX_FULL, None)
+    try:
+        status, body = api.json("DELETE", "/images/busybox")
+        assert status == 409 and "c-nolabel-1" in body["message"]
+        [container] = client.df()["Containers"]
+        assert container["ImageID"] == loaded and container["State"] == "exited"
+    finally:
+        remove_supervisor_container(supervisor, "c-nolabel-1")
+
+
 def test_remove_with_running_container(cli, client, api, supervisor, loaded):
     create_supervisor_container(supervisor, "c-running-1", BUSYBOX_FULL, loaded,
                                 args=["sh", "-c", "head -c 300000 /dev/zero > /big; sleep 1000"],
@@ -236,6 +248,8 @@ def test_remove_with_running_container(cli, client, api, supervisor, loaded):
             time.sleep(0.2)
         assert container["Id"] == "c-running-1" and container["State"] == "running"
         assert container["ImageID"] == loaded and container["Image"] == "busybox:latest"
+        assert container["Names"] == ["/c-running-1"]
+        assert container["Labels"] == {"user.label": "u"}
         assert container["SizeRw"] >= 300000
         assert container["SizeRootFs"] > container["SizeRw"]
         # By name with force: untagged, kept.
