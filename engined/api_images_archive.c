@@ -257,6 +257,8 @@ static la_ssize_t archive_to_stream(struct archive *archive, void *context, cons
     struct save_job *job = context;
     struct berr err;
 
+    if (job->failed)
+        return (la_ssize_t)length; /* closing after a failure: nothing more goes out */
     if (http_stream_write(job->stream, buffer, length, &err) != 0) {
         archive_set_error(archive, EPIPE, "%s", err.message);
         return -1;
@@ -507,6 +509,8 @@ static void save_writer(struct http_stream *stream, void *context)
     } else {
         rc = write_archive(job, &err);
     }
+    /* Freeing an archive not closed pads and ends it: not after a failure. */
+    job->failed = rc != 0;
     if (job->archive)
         archive_write_free(job->archive);
     if (rc) {

@@ -1,5 +1,6 @@
 """docker load and docker save: formats in and out, round trips, and
 archives that must be refused without leaving anything behind."""
+import http.client
 import io
 import json
 import os
@@ -198,3 +199,17 @@ def test_save_errors(cli, api, tmp_path, loaded):
     assert status == 400
     result = cli.run("save", "-o", str(tmp_path / "x.tar"), "nosuch", check=False)
     assert result.returncode != 0 and "No such image: nosuch:latest" in result.stderr
+
+
+def test_save_breaks_the_connection_when_content_is_missing(cli, api, stack, tmp_path):
+    image_id, diff_ids = make_image_tar(tmp_path / "m.tar", ["missing:1"],
+                                        [layer_tar({"m": b"m" * 70000})])
+    cli.run("load", "-i", str(tmp_path / "m.tar"))
+    # Damage the store behind the supervisor's back: the layer's blob goes.
+    (stack.directory / "supervisor" / "content" / "blobs" / "sha256" / diff_ids[0][7:]).unlink()
+    # The answer started (200) before the blob was read, so the error is a
+    # cut connection, never a short archive that looks whole.
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        api.request("GET", "/images/missing:1/get")
+    result = cli.run("save", "-o", str(tmp_path / "out.tar"), "missing:1", check=False)
+    assert result.returncode != 0
