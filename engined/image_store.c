@@ -204,6 +204,26 @@ static int parse_config(struct image_info *info, struct berr *err)
     return chain_ids(info, err);
 }
 
+/* Images.Config answers for the name as it is now; the answer is cached
+ * by target, so it must be target's: the manifest itself, or one an index
+ * at target lists. A name moved meanwhile is BERR_CONFLICT. */
+static int check_target(struct image_store *store, const char *name, const char *target,
+                        const char *manifest, struct berr *err)
+{
+    char *index = NULL;
+    size_t length;
+    bool listed;
+    int rc;
+
+    if (strcmp(target, manifest) == 0)
+        return 0;
+    if ((rc = image_store_read_small_blob(store, target, MANIFEST_MAX, &index, &length, err)))
+        return rc;
+    listed = strstr(index, manifest) != NULL;
+    free(index);
+    return listed ? 0 : berr_set(err, BERR_CONFLICT, "image %s changed while it was read", name);
+}
+
 /* Builds what name (whose target is target) leads to. */
 static int build_info(struct image_store *store, const char *name, const char *target,
                       struct image_info **out, struct berr *err)
@@ -229,7 +249,8 @@ static int build_info(struct image_store *store, const char *name, const char *t
     }
     if ((rc = copy_digest(info->target, target, "target", err)) ||
         (rc = copy_digest(info->id, response->config->digest, "config", err)) ||
-        (rc = copy_digest(info->manifest, response->manifest->digest, "manifest", err)))
+        (rc = copy_digest(info->manifest, response->manifest->digest, "manifest", err)) ||
+        (rc = check_target(store, name, target, info->manifest, err)))
         goto out;
     info->manifest_size = response->manifest->size;
     info->config_size = response->config->size;
@@ -1204,9 +1225,15 @@ int image_store_load(struct image_store *store, image_tar_reader read, void *use
     Berth__Supervisor__V1__ListImagesResponse *before = NULL;
     Berth__Supervisor__V1__ImportResponse *response = NULL;
     struct rpc_stream *stream = NULL;
+    struct image_list known;
     int rc;
 
     memset(out, 0, sizeof(*out));
+    /* What each name points at now, and (cached) what those targets are:
+     * afterwards the names may point elsewhere. */
+    if ((rc = image_store_list(store, &known, err)))
+        return rc;
+    image_list_free(&known);
     if ((rc = list_supervisor_images(store, NULL, &before, err)))
         return berr_prefix(err, "list images");
     if ((rc = rpc_stream_open(store->supervisor, images_method(BERTH_SUPERVISOR_V1_IMAGES_IMPORT),
