@@ -124,7 +124,9 @@ class DockerCli:
 
 @pytest.fixture(scope="session")
 def cli(stack):
-    return DockerCli(stack)
+    instance = DockerCli(stack)
+    yield instance
+    shutil.rmtree(instance.environment["DOCKER_CONFIG"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
