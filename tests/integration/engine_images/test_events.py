@@ -16,13 +16,13 @@ def actions(events):
     return [(e["Type"], e["Action"], e["Actor"]["Attributes"].get("name")) for e in events]
 
 
-def test_image_events_replay_cli(cli, busybox_tar):
+def test_image_events_replay_cli(cli, busybox_tar, tmp_path):
     since = "%.9f" % now()
     time.sleep(0.01)
     cli.run("load", "-i", str(busybox_tar))
     cli.run("tag", "busybox", "ev:1")
     cli.run("rmi", "ev:1")
-    cli.run("save", "-o", "/tmp/berth-events-test.tar", "busybox")
+    cli.run("save", "-o", str(tmp_path / "saved.tar"), "busybox")
     cli.run("rmi", "busybox")
     time.sleep(0.01)
     until = "%.9f" % now()
