@@ -16,6 +16,7 @@
 #include "events.h"
 #include "grpc_client.h"
 #include "http_server.h"
+#include "image_store.h"
 
 /* Where the engine's images, containers and tasks live in the supervisor. */
 #define ENGINE_NAMESPACE "berth"
@@ -31,10 +32,12 @@ struct engine {
     struct rpc_client *supervisor;
     struct http_server *http;
     struct engine_events *events;
+    struct image_store *images; /* Docker's image model over the supervisor's */
     time_t started;
 };
 
 /* Each API area's routes (api_*.c). */
 int api_system_register(struct engine *engine, struct berr *err);
+int api_images_register(struct engine *engine, struct berr *err);
 
 #endif

@@ -41,6 +41,7 @@ typedef int (*api_register)(struct engine *engine, struct berr *err);
 
 static const api_register apis[] = {
     api_system_register,
+    api_images_register,
 };
 
 static void print_usage(FILE *out)
@@ -181,6 +182,8 @@ static int serve(struct engine *engine, const sigset_t *signals, struct berr *er
         return rc;
     if ((rc = rpc_client_open(engine->supervisor_address, &engine->supervisor, err)))
         return berr_prefix(err, "supervisor %s", engine->supervisor_address);
+    if ((rc = image_store_create(engine->supervisor, &engine->images, err)))
+        return rc;
     if ((rc = http_server_create(engine->address, &engine->http, err)))
         return rc;
     for (size_t i = 0; i < sizeof(apis) / sizeof(apis[0]); i++)
@@ -242,6 +245,7 @@ out:
     /* Every connection has ended when this returns. */
     http_server_stop(engine.http);
     engine_events_destroy(engine.events);
+    image_store_destroy(engine.images);
     if (engine.supervisor)
         rpc_client_close(engine.supervisor);
     if (lock_fd >= 0)
