@@ -63,21 +63,27 @@ int cli_parse(struct cli *cli, const struct command_spec *spec, int argc, char *
         return -1;
     {
         char what[128];
+        const char *see = "Run";
 
-        if (spec->max_args == 0)
+        if (spec->max_args == 0) {
             snprintf(what, sizeof(what), "accepts no arguments");
-        else if (spec->min_args == spec->max_args)
-            snprintf(what, sizeof(what), "requires exactly %d argument%s", spec->min_args,
+        } else if (spec->min_args == spec->max_args) {
+            snprintf(what, sizeof(what), "requires %d argument%s", spec->min_args,
                      spec->min_args == 1 ? "" : "s");
-        else if (n < spec->min_args)
+        } else if (spec->max_args < 0) {
             snprintf(what, sizeof(what), "requires at least %d argument%s", spec->min_args,
                      spec->min_args == 1 ? "" : "s");
-        else
+            see = "See";
+        } else if (spec->min_args == 0) {
             snprintf(what, sizeof(what), "requires at most %d argument%s", spec->max_args,
                      spec->max_args == 1 ? "" : "s");
+        } else {
+            snprintf(what, sizeof(what), "requires at least %d and at most %d arguments",
+                     spec->min_args, spec->max_args);
+        }
         berr_set(err, BERR_INVALID,
-                 "berth: '%s' %s\n\nUsage:  %s\n\nSee '%s --help' for more information", cli->path,
-                 what, usage, cli->path);
+                 "berth: '%s' %s\n\nUsage:  %s\n\n%s '%s --help' for more information", cli->path,
+                 what, usage, see, cli->path);
     }
     return 1;
 }
@@ -101,4 +107,15 @@ int cli_collected_status(struct strbuf *errors, struct berr *err)
 void cli_print(const char *text)
 {
     fputs(text, stdout);
+}
+
+bool cli_confirm(const char *warning)
+{
+    char answer[16] = "";
+
+    printf("%s\nAre you sure you want to continue? [y/N] ", warning);
+    fflush(stdout);
+    if (!fgets(answer, sizeof(answer), stdin))
+        return false;
+    return (answer[0] == 'y' || answer[0] == 'Y') && (answer[1] == '\n' || answer[1] == '\0');
 }

@@ -62,6 +62,14 @@ void cli_collect_error(struct strbuf *errors, const struct berr *err);
 /* Status 1 with the collected errors in err, or 0 when there were none. */
 int cli_collected_status(struct strbuf *errors, struct berr *err);
 
+/* Prints warning and "Are you sure you want to continue? [y/N] "; true on y/Y. */
+bool cli_confirm(const char *warning);
+
+/* Streams GET path to -o FILE or stdout, refusing a terminal (export, save). */
+int cli_download(struct api *api, const char *path, const char *output, struct berr *err);
+/* The "Deleted X:" part of a prune report. */
+void cli_print_prune(yajl_val answer, const char *key, const char *title, bool image_entries);
+
 /* Writes to stdout, returning BERR_IO if it failed (EPIPE). */
 void cli_print(const char *text);
 

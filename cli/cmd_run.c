@@ -133,6 +133,14 @@ static int run_failed(struct cli *cli, int status, struct berr *err)
     char message[BERR_MESSAGE_MAX];
 
     snprintf(message, sizeof(message), "%s", err->message);
+    if (strncmp(message, "invalid argument ", 17) == 0) {
+        /* a flag's value: reported like the flag parser's errors */
+        berr_set(err, BERR_INVALID,
+                 "%s\n\nUsage:  %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun '%s --help' for more "
+                 "information",
+                 message, cli->path, cli->path);
+        return EXIT_CLI;
+    }
     berr_set(err, err->code ? err->code : BERR_INVALID,
              "berth: %s\n\nRun '%s --help' for more information", message, cli->path);
     return status;
@@ -274,7 +282,9 @@ int cmd_create(struct cli *cli, int argc, char **argv, struct berr *err)
     status = 1;
     if (run_config_build(&f, parsed.args.items, parsed.args.len, rows, cols, &body, &streams,
                          err)) {
-        status = run_failed(cli, EXIT_CLI, err);
+        status = strncmp(err->message, "invalid argument ", 17) == 0
+                     ? run_failed(cli, EXIT_CLI, err)
+                     : 1;
         goto out;
     }
     req = (struct create_request){

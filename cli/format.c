@@ -210,7 +210,7 @@ static void json_value(struct strbuf *out, yajl_val v, bool html, int indent_dep
 
 void format_json_value(struct strbuf *out, yajl_val value)
 {
-    json_value(out, value, false, 0, false);
+    json_value(out, value, true, 0, false);
 }
 
 void format_json_indent(struct strbuf *out, yajl_val value, int depth)

@@ -55,10 +55,13 @@ void format_free(struct format *format);
 
 /* Go's fmt %v of a JSON value: map[a:b], [x y], <no value>. */
 void format_print_value(struct strbuf *out, yajl_val value);
-/* Compact JSON as docker's {{json}} writes it (no HTML escaping). */
+/* Compact JSON as docker's {{json}} writes it (Go's encoder: <, > and & as \u003c...). */
 void format_json_value(struct strbuf *out, yajl_val value);
 /* docker inspect's indented JSON (Go's json.Indent, four spaces). */
 void format_json_indent(struct strbuf *out, yajl_val value, int depth);
+/* The indexes of an object's members sorted by key (malloc'ed; Go prints and ranges maps
+ * sorted). */
+size_t *format_sorted_members(yajl_val object);
 /* A JSON string node the caller owns (free with format_value_free). */
 yajl_val format_string_value(const char *text);
 void format_value_free(yajl_val value);

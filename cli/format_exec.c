@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "format.h"
 #include "format_internal.h"
@@ -179,8 +180,13 @@ static int field(struct exec *e, yajl_val value, const char *name, int at_root, 
     }
     if (!YAJL_IS_OBJECT(value))
         return exec_error(e, "can't evaluate field %s in type %s", name, go_type(value));
-    for (size_t i = 0; i < value->u.object.len; i++) {
-        if (strcmp(value->u.object.keys[i], name) == 0) {
+    /* exact key first; then case-insensitively, as Go's JSON decoding matches struct fields
+     * (events: {{.ID}} is the "id" member) */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < value->u.object.len; i++) {
+            if (pass == 0 ? strcmp(value->u.object.keys[i], name) != 0
+                          : strcasecmp(value->u.object.keys[i], name) != 0)
+                continue;
             *out = value->u.object.values[i];
             if (*out && YAJL_IS_NULL(*out))
                 *out = NULL;

@@ -75,6 +75,5 @@ struct format {
 
 /* Functions the executor knows; the parser rejects other names like Go does. */
 int format_function_known(const char *name);
-size_t *format_sorted_members(yajl_val object);
 
 #endif

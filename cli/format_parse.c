@@ -306,6 +306,9 @@ static int make_operand(struct parser *p, struct item *item, size_t *i, size_t e
             op->fields[op->nfields++] = xstrndup(chain + 1, n);
             chain += 1 + n;
         }
+        /* Go positions a field chain at its second field */
+        if (t->type == TOK_FIELD && op->nfields > 1)
+            op->col += 1 + (int)strlen(op->fields[0]);
         (*i)++;
         return 0;
     }

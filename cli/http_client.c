@@ -348,21 +348,23 @@ static int read_head(struct http_conn *conn, struct http_response *response, str
     char buf[4096];
     char *end;
 
+    (void)response;
     while (!(end = strstr(sb_str(&conn->pending), "\r\n\r\n"))) {
-        ssize_t n;
+        size_t got = 0;
+        CURLcode rc;
 
         if (conn->pending.len > 65536)
             return berr_set(err, BERR_IO, "the engine sent an oversized response head");
         if (wait_fd(conn->fd, POLLIN, err))
             return err->code;
-        n = http_conn_read(conn, buf, sizeof(buf) - 1, err);
-        if (n == -2)
+        rc = curl_easy_recv(conn->curl, buf, sizeof(buf), &got);
+        if (rc == CURLE_AGAIN)
             continue;
-        if (n < 0)
-            return err->code;
-        if (n == 0)
+        if (rc != CURLE_OK)
+            return berr_set(err, BERR_IO, "read from the engine: %s", curl_easy_strerror(rc));
+        if (got == 0)
             return berr_set(err, BERR_IO, "the engine closed the connection before answering");
-        sb_append(&conn->pending, buf, (size_t)n);
+        sb_append(&conn->pending, buf, got);
     }
     for (const char *line = conn->pending.data; line < end + 2;) {
         const char *eol = strstr(line, "\r\n");
@@ -459,7 +461,8 @@ int http_hijack(struct http_client *client, const char *method, const char *path
     sb_append(&response->body, conn->pending.data + conn->pending_off,
               conn->pending.len - conn->pending_off);
     conn->pending_off = conn->pending.len;
-    read_error_body(conn, response);
+    if (!memchr(sb_str(&response->body), '}', response->body.len))
+        read_error_body(conn, response);
     http_conn_close(conn);
     return 0;
 fail:

@@ -197,9 +197,9 @@ static int dispatch(struct cli *cli, int argc, char **argv, struct berr *err)
         entry = find(groups[i].commands, argv[1]);
         if (!entry) {
             berr_set(err, BERR_INVALID,
-                     "berth: unknown command: berth %s %s\n\nRun 'berth %s --help' for more "
-                     "information",
-                     groups[i].name, argv[1], groups[i].name);
+                     "berth: unknown command: berth %s %s\n\nUsage:  berth %s\n\nRun 'berth %s "
+                     "--help' for more information",
+                     groups[i].name, argv[1], groups[i].name, groups[i].name);
             return 1;
         }
         snprintf(path, sizeof(path), "berth %s %s", groups[i].name, argv[1]);

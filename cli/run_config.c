@@ -272,9 +272,13 @@ static int bytes_flag(const char *flag, const char *value, int64_t *out, struct 
         *out = -1;
         return 0;
     }
-    if (units_ram_in_bytes(value, out, err))
+    if (units_ram_in_bytes(value, out, err)) {
+        char message[256];
+
+        snprintf(message, sizeof(message), "%s", err->message);
         return berr_set(err, BERR_INVALID, "invalid argument \"%s\" for \"%s\" flag: %s", value,
-                        flag, err->message);
+                        flag, message);
+    }
     return 0;
 }
 
@@ -283,9 +287,13 @@ static int duration_flag(const char *flag, const char *value, int64_t *out, stru
     *out = 0;
     if (!value || !*value)
         return 0;
-    if (units_parse_duration(value, out, err))
+    if (units_parse_duration(value, out, err)) {
+        char message[256];
+
+        snprintf(message, sizeof(message), "%s", err->message);
         return berr_set(err, BERR_INVALID, "invalid argument \"%s\" for \"%s\" flag: %s", value,
-                        flag, err->message);
+                        flag, message);
+    }
     return 0;
 }
 
@@ -326,7 +334,8 @@ static int parse_attach(struct run_flags *f, struct run_streams *streams, struct
 static int check_conflicts(struct run_flags *f, struct berr *err)
 {
     if (f->rm && f->restart && *f->restart && strcmp(f->restart, "no") != 0)
-        return berr_set(err, BERR_INVALID, "Conflicting options: --restart and --rm");
+        return berr_set(err, BERR_INVALID,
+                        "conflicting options: cannot specify both --restart and --rm");
     if (f->no_healthcheck && (f->health_cmd || f->health_interval || f->health_timeout ||
                               f->health_start_period || f->health_retries_set))
         return berr_set(err, BERR_INVALID, "--no-healthcheck conflicts with --health-* options");
@@ -599,25 +608,34 @@ static int write_config(struct json_writer *w, struct run_flags *f, char **args,
 
 /* ------------------------------------------------------------ HostConfig */
 
-static int write_restart(struct json_writer *w, struct run_flags *f, struct berr *err)
+int restart_policy_parse(const char *text, char *name, size_t name_size, long *retries,
+                         struct berr *err)
 {
-    const char *policy = f->restart && *f->restart ? f->restart : "no";
+    const char *policy = text && *text ? text : "no";
     const char *colon = strchr(policy, ':');
-    char name[32];
-    long retries = 0;
 
-    snprintf(name, sizeof(name), "%.*s", colon ? (int)(colon - policy) : (int)strlen(policy),
-             policy);
+    *retries = 0;
+    snprintf(name, name_size, "%.*s", colon ? (int)(colon - policy) : (int)strlen(policy), policy);
     if (colon) {
         char *end;
 
-        retries = strtol(colon + 1, &end, 10);
+        *retries = strtol(colon + 1, &end, 10);
         if (!colon[1] || *end || strcmp(name, "on-failure") != 0)
             return berr_set(err, BERR_INVALID, "invalid restart policy format: %s", policy);
     }
     if (strcmp(name, "no") != 0 && strcmp(name, "always") != 0 &&
         strcmp(name, "unless-stopped") != 0 && strcmp(name, "on-failure") != 0)
         return berr_set(err, BERR_INVALID, "invalid restart policy format: %s", policy);
+    return 0;
+}
+
+static int write_restart(struct json_writer *w, struct run_flags *f, struct berr *err)
+{
+    char name[32];
+    long retries;
+
+    if (restart_policy_parse(f->restart, name, sizeof(name), &retries, err))
+        return err->code;
     json_key(w, "RestartPolicy");
     json_object_begin(w);
     json_kv_string(w, "Name", name);

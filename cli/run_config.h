@@ -13,6 +13,7 @@
 #define BERTH_CLI_RUN_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "berr.h"
 #include "buf.h"
@@ -56,5 +57,9 @@ struct run_streams {
 int run_config_build(struct run_flags *flags, char **args, size_t nargs, unsigned console_rows,
                      unsigned console_cols, struct strbuf *body, struct run_streams *streams,
                      struct berr *err);
+
+/* "no", "always", "unless-stopped", "on-failure[:N]". */
+int restart_policy_parse(const char *text, char *name, size_t name_size, long *retries,
+                         struct berr *err);
 
 #endif

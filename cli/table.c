@@ -233,3 +233,22 @@ int list_render(const struct list_spec *spec, const char *user_format, yajl_val 
     format_free(format);
     return rc;
 }
+
+/* formatter.Ellipsis: at most max runes, the last one "…" when cut. */
+void text_ellipsis(struct strbuf *out, const char *text, size_t max)
+{
+    size_t runes = utf8_width(text, strlen(text));
+    const char *p = text;
+
+    if (runes <= max) {
+        sb_puts(out, text);
+        return;
+    }
+    for (size_t n = 0; n + 1 < max && *p; n++) {
+        p++;
+        while ((*p & 0xc0) == 0x80)
+            p++;
+    }
+    sb_append(out, text, (size_t)(p - text));
+    sb_puts(out, "\xe2\x80\xa6");
+}

@@ -33,6 +33,9 @@ void tabwriter_free(struct tabwriter *tw);
 /* Width of UTF-8 text in runes. */
 size_t utf8_width(const char *text, size_t len);
 
+/* formatter.Ellipsis: at most max runes, the last one "\u2026" when cut. */
+void text_ellipsis(struct strbuf *out, const char *text, size_t max);
+
 struct list_spec {
     const char *default_format; /* "table {{.ID}}\t{{.Image}}..." */
     const char *const *headers; /* pairs: field, header text; NULL-terminated */

@@ -107,7 +107,7 @@ int units_ram_in_bytes(const char *text, int64_t *out, struct berr *err)
     if (*p == 'b' || *p == 'B')
         p++;
     if (*p)
-        return berr_set(err, BERR_INVALID, "invalid size: '%s'", text);
+        return berr_set(err, BERR_INVALID, "invalid suffix: '%s'", end);
     *out = (int64_t)(number * multiplier);
     return 0;
 }
@@ -289,7 +289,7 @@ static void zone_suffix(const struct tm *tm, char *out, size_t out_size)
              (labs(offset) % 3600) / 60);
 }
 
-void units_rfc3339_nano(int64_t unix_nanos, char *out, size_t out_size)
+static void rfc3339(int64_t unix_nanos, bool fixed, char *out, size_t out_size)
 {
     time_t seconds = (time_t)(unix_nanos / NS_PER_SECOND);
     int64_t frac = unix_nanos % NS_PER_SECOND;
@@ -298,16 +298,26 @@ void units_rfc3339_nano(int64_t unix_nanos, char *out, size_t out_size)
 
     localtime_r(&seconds, &tm);
     strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-    if (frac) {
+    if (frac || fixed) {
         int len;
 
         snprintf(fraction, sizeof(fraction), ".%09" PRId64, frac);
         len = (int)strlen(fraction);
-        while (len > 1 && fraction[len - 1] == '0')
+        while (!fixed && len > 1 && fraction[len - 1] == '0')
             fraction[--len] = '\0';
     }
     zone_suffix(&tm, zone, sizeof(zone));
     snprintf(out, out_size, "%s%s%s", date, fraction, zone);
+}
+
+void units_rfc3339_nano(int64_t unix_nanos, char *out, size_t out_size)
+{
+    rfc3339(unix_nanos, false, out, out_size);
+}
+
+void units_rfc3339_nano_fixed(int64_t unix_nanos, char *out, size_t out_size)
+{
+    rfc3339(unix_nanos, true, out, out_size);
 }
 
 void units_go_time_string(int64_t unix_seconds, char *out, size_t out_size)

@@ -31,8 +31,10 @@ int units_parse_duration(const char *text, int64_t *out, struct berr *err);
  */
 int units_api_timestamp(const char *value, struct timespec now, char *out, size_t out_size,
                         struct berr *err);
-/* Go's time.RFC3339Nano in local time ("2026-11-29T21:39:40.1998601Z"). */
+/* Go's time.RFC3339Nano in local time ("2026-11-29T21:39:40.1998601Z"); fixed: always nine
+ * digits (jsonmessage.RFC3339NanoFixed, what `events` prints). */
 void units_rfc3339_nano(int64_t unix_nanos, char *out, size_t out_size);
+void units_rfc3339_nano_fixed(int64_t unix_nanos, char *out, size_t out_size);
 /* Go's time.Time.String() for whole seconds ("2026-11-29 21:39:44 +0000 UTC"). */
 void units_go_time_string(int64_t unix_seconds, char *out, size_t out_size);
 /* Parses an RFC 3339 time with optional fraction into unix nanoseconds. */
