@@ -158,9 +158,9 @@ static void field_mounts(struct json_writer *w, yajl_val c, bool trunc)
         else
             sb_puts(&out, name);
     }
-    json_kv_string(w, "Mounts", sb_str(&out));
     snprintf(count, sizeof(count), "%d", volumes);
     json_kv_string(w, "LocalVolumes", count);
+    json_kv_string(w, "Mounts", sb_str(&out));
     sb_free(&out);
 }
 

@@ -286,7 +286,7 @@ int main(int argc, char **argv)
         status = dispatch(&cli, (int)parsed.args.len, parsed.args.items, &err);
     term_restore();
     fflush(stdout);
-    if (err.code != BERR_OK && err.message[0])
+    if (status != 0 && err.code != BERR_OK && err.message[0])
         fprintf(stderr, "%s\n", err.message);
 out:
     if (cli.api_open)

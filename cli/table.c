@@ -163,18 +163,15 @@ static yajl_val header_object(const char *const *pairs)
     return tree;
 }
 
-/* Methods in a header (.Label "x") print the method's name in capitals. */
+/* A method in a header (.Label "k") prints its argument, as docker's header context does. */
 static int header_method(void *ctx, const char *name, yajl_val *args, size_t nargs, yajl_val *out,
                          struct berr *err)
 {
-    char upper[64];
-    size_t i;
-
-    (void)ctx, (void)args, (void)nargs, (void)err;
-    for (i = 0; name[i] && i < sizeof(upper) - 1; i++)
-        upper[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
-    upper[i] = '\0';
-    *out = format_string_value(upper);
+    (void)ctx, (void)err;
+    if (nargs == 1 && args[0] && YAJL_IS_STRING(args[0]))
+        *out = format_string_value(args[0]->u.string);
+    else
+        *out = format_string_value(name);
     return 0;
 }
 
