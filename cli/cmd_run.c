@@ -172,7 +172,8 @@ static int run_attached(struct cli *cli, struct api *api, const char *id, struct
     }
     rc = start_container(api, id, err);
     if (rc) {
-        /* the wait thread never returns for a container that did not start: leave it */
+        /* a container that did not start never exits: end the wait */
+        waiter_cancel(&waiter);
         http_conn_close(&conn);
         return run_failed(cli, session_start_status(err->message), err);
     }
@@ -181,10 +182,10 @@ static int run_attached(struct cli *cli, struct api *api, const char *id, struct
     if (attached) {
         rc = session_pump(api, &opts, &conn, &detached, err);
         http_conn_close(&conn);
-        if (rc)
-            return EXIT_CLI;
-        if (detached)
-            return 0;
+        if (rc || detached) {
+            waiter_cancel(&waiter);
+            return rc ? EXIT_CLI : 0;
+        }
     }
     rc = waiter_join(&waiter, &status, err);
     if (rc)
@@ -322,7 +323,7 @@ static int start_attached(struct cli *cli, struct api *api, const char *name, bo
     struct session_opts opts;
     struct http_conn conn = {NULL, -1, STRBUF_INIT, 0};
     struct waiter waiter;
-    bool detached = false;
+    bool detached = false, waiting = false;
     long status = 0;
     int rc = inspect_container(api, name, &info, err);
 
@@ -335,7 +336,7 @@ static int start_attached(struct cli *cli, struct api *api, const char *name, bo
     yajl_tree_free(info);
     rc = session_attach(api, &opts, &conn, err);
     if (rc == 0)
-        rc = waiter_start(&waiter, cli, opts.id, NULL, err);
+        waiting = (rc = waiter_start(&waiter, cli, opts.id, NULL, err)) == 0;
     if (rc == 0 && (rc = start_container(api, opts.id, err)) != 0)
         berr_prefix(err, "failed to start containers: %s", name);
     if (rc == 0) {
@@ -343,8 +344,10 @@ static int start_attached(struct cli *cli, struct api *api, const char *name, bo
         rc = session_pump(api, &opts, &conn, &detached, err);
     }
     http_conn_close(&conn);
-    if (rc == 0 && !detached && (rc = waiter_join(&waiter, &status, err)) == 0)
-        rc = 0;
+    if (waiting && (rc || detached))
+        waiter_cancel(&waiter);
+    else if (waiting)
+        rc = waiter_join(&waiter, &status, err);
     free((char *)opts.id);
     return rc ? 1 : (int)status;
 }
@@ -466,10 +469,9 @@ int cmd_attach(struct cli *cli, int argc, char **argv, struct berr *err)
     if (session_attach(api, &sopts, &conn, err) || waiter_start(&waiter, cli, sopts.id, NULL, err))
         goto out;
     session_resize(api, &sopts, false);
-    if (session_pump(api, &sopts, &conn, &detached, err))
-        goto out;
-    if (detached) {
-        status = 0;
+    if (session_pump(api, &sopts, &conn, &detached, err) || detached) {
+        waiter_cancel(&waiter);
+        status = detached ? 0 : 1;
         goto out;
     }
     if (waiter_join(&waiter, &code, err) == 0)

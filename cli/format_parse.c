@@ -419,9 +419,9 @@ static int parse_pipeline(struct parser *p, struct item *item, size_t *i, size_t
         if (t->type == TOK_COMMA || t->type == TOK_RPAREN)
             return parse_error(p, item->line, "unexpected \"%s\" in operand", t->text);
         cmd->ops = xrealloc(cmd->ops, (cmd->n + 1) * sizeof(*cmd->ops));
-        if (make_operand(p, item, i, end, &cmd->ops[cmd->n]))
+        /* counted before it is checked, so that a failed operand is freed with the tree */
+        if (make_operand(p, item, i, end, &cmd->ops[cmd->n++]))
             return p->err->code;
-        cmd->n++;
     }
     if (!cmd->n)
         return parse_error(p, item->line, "missing value for command");

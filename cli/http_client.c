@@ -174,6 +174,18 @@ static size_t on_read(char *buffer, size_t size, size_t count, void *userdata)
     }
 }
 
+static curl_socket_t on_open_socket(void *userdata, curlsocktype purpose,
+                                    struct curl_sockaddr *address)
+{
+    const struct http_request *request = userdata;
+    curl_socket_t fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+
+    (void)purpose;
+    if (request->socket_out)
+        *request->socket_out = fd;
+    return fd;
+}
+
 static CURL *client_handle(struct http_client *client)
 {
     if (!client->curl)
@@ -250,6 +262,13 @@ int http_do(struct http_client *client, const struct http_request *request,
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &t);
     set_body(curl, request);
+    if (request->socket_out) {
+        /* a fresh connection, so that its socket is reported */
+        curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
+        curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L);
+        curl_easy_setopt(curl, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+        curl_easy_setopt(curl, CURLOPT_OPENSOCKETDATA, (void *)request);
+    }
     rc = curl_easy_perform(curl);
     curl_slist_free_all(headers);
     free(url);

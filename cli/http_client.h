@@ -54,6 +54,9 @@ struct http_request {
     void *sink_ctx;
     void (*on_headers)(void *ctx, const struct http_response *response);
     void *headers_ctx;
+    /* when not NULL, gets the connection's socket as soon as it exists, so that another
+     * thread can end a blocked request with shutdown(2) (run's wait) */
+    int *socket_out;
 };
 
 /* host: "unix:///path", "tcp://host:port" or "http://host:port". */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -160,6 +161,7 @@ static void *wait_thread(void *arg)
 
     request.on_headers = on_wait_headers;
     request.headers_ctx = w;
+    request.socket_out = &w->fd;
     berr_clear(&err);
     rc = api_do(&w->api, &request, &response, &err);
     if (rc == 0) {
@@ -192,6 +194,7 @@ int waiter_start(struct waiter *w, struct cli *cli, const char *id, const char *
     int rc;
 
     memset(w, 0, sizeof(*w));
+    w->fd = -1;
     rc = api_open(&w->api, cli->host, err);
     if (rc)
         return rc;
@@ -242,6 +245,19 @@ int waiter_join(struct waiter *w, long *status_code, struct berr *err)
         return berr_set(err, BERR_IO, "%s", w->error);
     *status_code = w->status_code;
     return 0;
+}
+
+void waiter_cancel(struct waiter *w)
+{
+    long ignored;
+    struct berr err;
+
+    pthread_mutex_lock(&w->lock);
+    w->cancelled = true;
+    if (!w->done && w->fd >= 0)
+        shutdown(w->fd, SHUT_RDWR);
+    pthread_mutex_unlock(&w->lock);
+    waiter_join(w, &ignored, &err);
 }
 
 int session_start_status(const char *message)

@@ -57,6 +57,8 @@ struct waiter {
     struct berr err;
     long status_code;
     char error[512];
+    int fd; /* the wait request's socket, for waiter_cancel */
+    bool cancelled;
 };
 
 /* POST /containers/ID/wait?condition=CONDITION on a thread; returns once the daemon
@@ -65,6 +67,8 @@ int waiter_start(struct waiter *waiter, struct cli *cli, const char *id, const c
                  struct berr *err);
 /* Waits for the exit; *status_code is the container's exit code. */
 int waiter_join(struct waiter *waiter, long *status_code, struct berr *err);
+/* Ends the wait early (the container did not start, or the user detached) and joins. */
+void waiter_cancel(struct waiter *waiter);
 
 /* 127 "executable file not found" / "no such file or directory", 126 "permission
  * denied" / "is a directory", else 125: how run reports a failed start. */
