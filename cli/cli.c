@@ -104,11 +104,6 @@ int cli_collected_status(struct strbuf *errors, struct berr *err)
     return 1;
 }
 
-void cli_print(const char *text)
-{
-    fputs(text, stdout);
-}
-
 bool cli_confirm(const char *warning)
 {
     char answer[16] = "";

@@ -70,7 +70,4 @@ int cli_download(struct api *api, const char *path, const char *output, struct b
 /* The "Deleted X:" part of a prune report. */
 void cli_print_prune(yajl_val answer, const char *key, const char *title, bool image_entries);
 
-/* Writes to stdout, returning BERR_IO if it failed (EPIPE). */
-void cli_print(const char *text);
-
 #endif

@@ -78,12 +78,11 @@ static int for_each_container(struct cli *cli, const struct each *each, struct s
 
 /* Parses, then runs one request per container. */
 static int simple_command(struct cli *cli, const struct command_spec *spec, int argc, char **argv,
-                          struct each *each, struct strbuf *query, struct berr *err)
+                          struct each *each, struct berr *err)
 {
     struct opt_result parsed = {STRLIST_INIT, false};
     int status = cli_parse(cli, spec, argc, argv, &parsed, err);
 
-    (void)query;
     if (status < 0)
         status = for_each_container(cli, each, &parsed.args, err);
     opt_result_free(&parsed);
@@ -224,7 +223,7 @@ int cmd_pause(struct cli *cli, int argc, char **argv, struct berr *err)
                                 -1};
     struct each each = {"POST", "/pause", NULL, false};
 
-    return simple_command(cli, &spec, argc, argv, &each, NULL, err);
+    return simple_command(cli, &spec, argc, argv, &each, err);
 }
 
 int cmd_unpause(struct cli *cli, int argc, char **argv, struct berr *err)
@@ -238,7 +237,7 @@ int cmd_unpause(struct cli *cli, int argc, char **argv, struct berr *err)
                                 -1};
     struct each each = {"POST", "/unpause", NULL, false};
 
-    return simple_command(cli, &spec, argc, argv, &each, NULL, err);
+    return simple_command(cli, &spec, argc, argv, &each, err);
 }
 
 int cmd_wait(struct cli *cli, int argc, char **argv, struct berr *err)
@@ -253,7 +252,7 @@ int cmd_wait(struct cli *cli, int argc, char **argv, struct berr *err)
                                 -1};
     struct each each = {"POST", "/wait", NULL, true};
 
-    return simple_command(cli, &spec, argc, argv, &each, NULL, err);
+    return simple_command(cli, &spec, argc, argv, &each, err);
 }
 
 int cmd_rename(struct cli *cli, int argc, char **argv, struct berr *err)
@@ -688,26 +687,23 @@ out:
 void cli_print_prune(yajl_val answer, const char *key, const char *title, bool image_entries)
 {
     yajl_val deleted = jget(answer, key);
-    char size[32];
 
-    if (YAJL_IS_ARRAY(deleted) && deleted->u.array.len) {
-        printf("%s:\n", title);
-        for (size_t i = 0; i < deleted->u.array.len; i++) {
-            yajl_val item = deleted->u.array.values[i];
+    if (!YAJL_IS_ARRAY(deleted) || !deleted->u.array.len)
+        return;
+    printf("%s:\n", title);
+    for (size_t i = 0; i < deleted->u.array.len; i++) {
+        yajl_val item = deleted->u.array.values[i];
 
-            if (image_entries) {
-                if (*jstr(item, "Untagged"))
-                    printf("untagged: %s\n", jstr(item, "Untagged"));
-                if (*jstr(item, "Deleted"))
-                    printf("deleted: %s\n", jstr(item, "Deleted"));
-            } else if (YAJL_IS_STRING(item)) {
-                printf("%s\n", item->u.string);
-            }
+        if (image_entries) {
+            if (*jstr(item, "Untagged"))
+                printf("untagged: %s\n", jstr(item, "Untagged"));
+            if (*jstr(item, "Deleted"))
+                printf("deleted: %s\n", jstr(item, "Deleted"));
+        } else if (YAJL_IS_STRING(item)) {
+            printf("%s\n", item->u.string);
         }
-        printf("\n");
     }
-    units_human_size((double)jint(answer, "SpaceReclaimed"), 3, size, sizeof(size));
-    (void)size;
+    printf("\n");
 }
 
 int cmd_container_prune(struct cli *cli, int argc, char **argv, struct berr *err)
