@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "format.h"
 #include "json.h"
@@ -454,8 +455,14 @@ static int parse_port(const char *spec, struct port_spec *out, struct berr *err)
         *colon = '\0';
         host = strrchr(buf, ':');
         if (host) {
+            size_t len;
+
             *host++ = '\0';
-            snprintf(out->ip, sizeof(out->ip), "%s", buf);
+            len = strlen(buf);
+            if (buf[0] == '[' && len > 1 && buf[len - 1] == ']') /* [::1]:8080:80 */
+                snprintf(out->ip, sizeof(out->ip), "%.*s", (int)len - 2, buf + 1);
+            else
+                snprintf(out->ip, sizeof(out->ip), "%s", buf);
         } else {
             host = buf;
         }
@@ -499,34 +506,70 @@ static void write_exposed(struct json_writer *w, struct run_flags *f)
     json_object_end(w);
 }
 
-static int write_port_bindings(struct json_writer *w, struct run_flags *f, struct berr *err)
+struct binding {
+    char key[32];
+    char ip[64];
+    char host_port[16];
+};
+
+/* Every -p as (container port, host ip, host port), in order; one port may appear twice. */
+static int collect_bindings(struct run_flags *f, struct binding **out, size_t *n, struct berr *err)
 {
-    json_key(w, "PortBindings");
-    json_object_begin(w);
+    *out = NULL;
+    *n = 0;
     for (size_t i = 0; i < f->publish.len; i++) {
         struct port_spec p;
 
         if (parse_port(f->publish.items[i], &p, err))
             return err->code;
         for (long port = p.first; port <= p.last; port++) {
-            char key[32], host_port[16] = "";
             long host = p.host_first ? p.host_first + (port - p.first) : 0;
+            struct binding *b;
 
             if (p.host_first && p.host_first == p.host_last && p.first != p.last)
                 host = p.host_first;
+            *out = xrealloc(*out, (*n + 1) * sizeof(**out));
+            b = &(*out)[(*n)++];
+            snprintf(b->key, sizeof(b->key), "%ld/%s", port, p.proto);
+            snprintf(b->ip, sizeof(b->ip), "%s", p.ip);
+            b->host_port[0] = '\0';
             if (host)
-                snprintf(host_port, sizeof(host_port), "%ld", host);
-            snprintf(key, sizeof(key), "%ld/%s", port, p.proto);
-            json_key(w, key);
-            json_array_begin(w);
-            json_object_begin(w);
-            json_kv_string(w, "HostIp", p.ip);
-            json_kv_string(w, "HostPort", host_port);
-            json_object_end(w);
-            json_array_end(w);
+                snprintf(b->host_port, sizeof(b->host_port), "%ld", host);
         }
     }
+    return 0;
+}
+
+static int write_port_bindings(struct json_writer *w, struct run_flags *f, struct berr *err)
+{
+    struct binding *bindings;
+    size_t n;
+
+    if (collect_bindings(f, &bindings, &n, err))
+        return err->code;
+    json_key(w, "PortBindings");
+    json_object_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        bool seen = false;
+
+        for (size_t j = 0; j < i; j++)
+            seen = seen || strcmp(bindings[j].key, bindings[i].key) == 0;
+        if (seen)
+            continue;
+        json_key(w, bindings[i].key);
+        json_array_begin(w);
+        for (size_t j = i; j < n; j++) {
+            if (strcmp(bindings[j].key, bindings[i].key) != 0)
+                continue;
+            json_object_begin(w);
+            json_kv_string(w, "HostIp", bindings[j].ip);
+            json_kv_string(w, "HostPort", bindings[j].host_port);
+            json_object_end(w);
+        }
+        json_array_end(w);
+    }
     json_object_end(w);
+    free(bindings);
     return 0;
 }
 
@@ -587,7 +630,7 @@ static int write_config(struct json_writer *w, struct run_flags *f, char **args,
     write_exposed(w, f);
     json_kv_bool(w, "Tty", f->tty);
     json_kv_bool(w, "OpenStdin", f->interactive);
-    json_kv_bool(w, "StdinOnce", streams->in);
+    json_kv_bool(w, "StdinOnce", f->interactive && streams->in);
     if (write_env(w, f, err))
         return err->code;
     write_command(w, f, args, nargs);
@@ -656,8 +699,7 @@ static int write_resources(struct json_writer *w, struct run_flags *f, struct be
     json_kv_int(w, "Memory", memory);
     json_kv_int(w, "MemorySwap", swap);
     json_kv_int(w, "MemoryReservation", reservation);
-    if (f->memory_swappiness_set)
-        json_kv_int(w, "MemorySwappiness", f->memory_swappiness);
+    json_kv_int(w, "MemorySwappiness", f->memory_swappiness); /* -1: the default, as docker's */
     json_kv_int(w, "ShmSize", shm);
     if (f->cpus) {
         char *end;
@@ -831,6 +873,29 @@ static int write_security_opts(struct json_writer *w, struct run_flags *f, struc
     return 0;
 }
 
+/* "net_admin" → "CAP_NET_ADMIN" ("ALL" stays), as the docker CLI normalizes them. */
+static void capabilities(struct json_writer *w, const char *key, const struct strlist *list)
+{
+    json_key(w, key);
+    if (!list->len) {
+        json_null(w);
+        return;
+    }
+    json_array_begin(w);
+    for (size_t i = 0; i < list->len; i++) {
+        struct strbuf cap = STRBUF_INIT;
+        const char *name = list->items[i];
+
+        if (strcasecmp(name, "ALL") != 0 && strncasecmp(name, "CAP_", 4) != 0)
+            sb_puts(&cap, "CAP_");
+        for (const char *p = name; *p; p++)
+            sb_putc(&cap, (char)toupper((unsigned char)*p));
+        json_string(w, sb_str(&cap));
+        sb_free(&cap);
+    }
+    json_array_end(w);
+}
+
 static void write_log_config(struct json_writer *w, struct run_flags *f)
 {
     json_key(w, "LogConfig");
@@ -882,8 +947,8 @@ static int write_host_config(struct json_writer *w, struct run_flags *f, unsigne
     json_int(w, rows);
     json_int(w, cols);
     json_array_end(w);
-    string_array(w, "CapAdd", &f->cap_add);
-    string_array(w, "CapDrop", &f->cap_drop);
+    capabilities(w, "CapAdd", &f->cap_add);
+    capabilities(w, "CapDrop", &f->cap_drop);
     json_kv_string(w, "CgroupnsMode", f->cgroupns ? f->cgroupns : "");
     string_array(w, "Dns", &f->dns);
     string_array(w, "DnsOptions", &f->dns_option);
@@ -941,7 +1006,14 @@ static void write_networking(struct json_writer *w, struct run_flags *f)
                 json_kv_string(w, "IPv6Address", f->ip6);
             json_object_end(w);
         }
+        string_array(w, "Links", &f->link);
         string_array(w, "Aliases", &f->network_alias);
+        json_object_end(w);
+    }
+    if (!net || !*net || strcmp(net, "default") == 0) {
+        /* docker names the default network's (empty) endpoint too */
+        json_key(w, "default");
+        json_object_begin(w);
         json_object_end(w);
     }
     json_object_end(w);

@@ -232,3 +232,56 @@ def test_bad_answers_are_errors_not_crashes(berth, engine):
     assert result.returncode > 0
     result = berth("-H", engine.host, "logs", "c")
     assert result.returncode == 1
+
+
+def _differences(theirs, ours, path=""):
+    """Where two create bodies differ; empty values (null, "", 0, false, [], {}) on one side
+    and absent on the other count as equal (docker sends every field)."""
+    empty = (None, "", 0, False, [], {})
+    if isinstance(theirs, dict) and isinstance(ours, dict):
+        found = []
+        for key in sorted(set(theirs) | set(ours)):
+            if key not in ours:
+                if theirs[key] not in empty:
+                    found.append("missing %s%s" % (path, key))
+            elif key not in theirs:
+                if ours[key] not in empty:
+                    found.append("extra %s%s" % (path, key))
+            else:
+                found += _differences(theirs[key], ours[key], path + key + ".")
+        return found
+    if theirs != ours and not (theirs in (None, [], {}) and ours in (None, [], {})):
+        return ["%s: %r != %r" % (path, theirs, ours)]
+    return []
+
+
+@pytest.mark.parametrize("flags", [
+    ["--name", "n1", "-i", "-t", "-e", "A=1", "-w", "/w", "-u", "1:2", "--entrypoint", "/bin/sh",
+     "-l", "a=b", "--restart", "on-failure:3", "-m", "64m", "--cpus", "1.5", "--cpu-shares",
+     "100", "--pids-limit", "50", "--cap-add", "net_admin", "--cap-drop", "MKNOD", "--privileged",
+     "--read-only", "--init", "--health-cmd", "true", "--health-interval", "5s",
+     "--health-timeout", "2s", "--health-retries", "3", "--health-start-period", "1s",
+     "--security-opt", "no-new-privileges", "--stop-signal", "SIGINT", "--stop-timeout", "5",
+     "--ulimit", "nofile=100:200", "--device", "/dev/null:/dev/xnull:r", "--hostname", "h1",
+     "--shm-size", "1g", "busybox", "echo", "hi"],
+    ["-p", "127.0.0.1:8080:80/tcp", "-p", "9000", "-p", "8000-8001:80-81", "-p", "[::1]:90:90",
+     "-v", "/tmp:/data:ro", "-v", "/anon", "--network", "bridge", "--dns", "1.1.1.1", "--mount",
+     "type=bind,source=/tmp,target=/m,readonly", "--tmpfs", "/run:size=1m", "--sysctl",
+     "net.ipv4.ip_forward=1", "--add-host", "h:1.2.3.4", "busybox"],
+    ["-a", "stdin", "-a", "stdout", "--network", "mynet", "--network-alias", "al", "--ip",
+     "10.1.2.3", "--link", "other:alias", "--expose", "7000-7001", "-P", "--log-driver",
+     "json-file", "--log-opt", "max-size=1m", "--entrypoint", "", "--userns", "host", "--pid",
+     "host", "--ipc", "host", "--uts", "host", "--cgroupns", "private", "--oom-score-adj", "10",
+     "--oom-kill-disable", "--memory-reservation", "10m", "--memory-swap", "-1", "--cpuset-cpus",
+     "0", "--cpu-period", "100000", "--cpu-quota", "50000", "--blkio-weight", "300",
+     "--group-add", "10", "--dns-search", "x.y", "--dns-option", "ndots:1", "--volumes-from",
+     "other", "busybox"],
+], ids=["config", "mounts-and-ports", "namespaces-and-resources"])
+def test_create_body_matches_docker(berth, docker, engine, flags):
+    bodies = []
+    for cli in (docker, berth):
+        engine.create_body = None
+        cli("-H", engine.host, "create", *flags)
+        assert engine.create_body is not None, cli.name
+        bodies.append(engine.create_body)
+    assert _differences(*bodies) == []
