@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "log.h"
 
 const char *api_pick_host(const char *host)
 {
@@ -171,6 +172,8 @@ int api_do(struct api *api, struct http_request *request, struct http_response *
     path = xasprintf("/v%s%s", api->version, unversioned);
     request->path = path;
     rc = http_do(&api->http, request, response, err);
+    log_debug("%s %s -> %ld%s%s", request->method, path, rc ? 0L : response->status, rc ? ": " : "",
+              rc ? err->message : "");
     request->path = unversioned;
     free(path);
     if (rc)

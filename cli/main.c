@@ -8,9 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "berth_version.h"
 #include "buf.h"
+#include "log.h"
 #include "cli.h"
 #include "commands.h"
 #include "terminal.h"
@@ -234,7 +236,9 @@ static int check_globals(struct globals *g, struct cli *cli, struct berr *err)
                  "yet");
         return EXIT_CLI;
     }
-    cli->debug = g->debug;
+    cli->debug = g->debug || (g->log_level && strcmp(g->log_level, "debug") == 0);
+    if (cli->debug)
+        log_setup(STDERR_FILENO, LOG_LEVEL_DEBUG, LOG_FORMAT_TEXT); /* each request, to stderr */
     return -1;
 }
 
