@@ -5,6 +5,7 @@
  * share a loop: print the name given on success, collect each failure, and
  * report them all at the end with status 1, as the docker CLI does.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -293,16 +294,49 @@ static int get_container(struct api *api, const char *name, bool size, yajl_val 
     return rc;
 }
 
-static void print_binding(const char *port, yajl_val binding, bool with_port)
+/* "80/tcp -> 0.0.0.0:8080" (with_port) or "0.0.0.0:8080"; IPv6 in brackets. */
+static void format_binding(struct strbuf *out, const char *port, yajl_val binding, bool with_port)
 {
     const char *ip = jstr(binding, "HostIp");
 
     if (with_port)
-        printf("%s -> ", port);
+        sb_printf(out, "%s -> ", port);
     if (strchr(ip, ':'))
-        printf("[%s]:%s\n", ip, jstr(binding, "HostPort"));
+        sb_printf(out, "[%s]:%s", ip, jstr(binding, "HostPort"));
     else
-        printf("%s:%s\n", *ip ? ip : "0.0.0.0", jstr(binding, "HostPort"));
+        sb_printf(out, "%s:%s", *ip ? ip : "0.0.0.0", jstr(binding, "HostPort"));
+}
+
+/* sortorder.NaturalLess: digit runs compare as numbers. */
+static int natural_compare(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+
+    while (*x && *y) {
+        if (isdigit((unsigned char)*x) && isdigit((unsigned char)*y)) {
+            char *xe, *ye;
+            unsigned long long xn = strtoull(x, &xe, 10), yn = strtoull(y, &ye, 10);
+
+            if (xn != yn)
+                return xn < yn ? -1 : 1;
+            x = xe;
+            y = ye;
+            continue;
+        }
+        if (*x != *y)
+            return (unsigned char)*x < (unsigned char)*y ? -1 : 1;
+        x++;
+        y++;
+    }
+    return *x ? 1 : *y ? -1 : 0;
+}
+
+static void print_sorted(struct strlist *lines)
+{
+    if (lines->len)
+        qsort(lines->items, lines->len, sizeof(char *), natural_compare);
+    for (size_t i = 0; i < lines->len; i++)
+        printf("%s\n", lines->items[i]);
 }
 
 int cmd_port(struct cli *cli, int argc, char **argv, struct berr *err)
@@ -315,6 +349,8 @@ int cmd_port(struct cli *cli, int argc, char **argv, struct berr *err)
                                 1,
                                 2};
     struct opt_result parsed = {STRLIST_INIT, false};
+    struct strlist lines = STRLIST_INIT;
+    struct strbuf line = STRBUF_INIT;
     yajl_val info = NULL, ports;
     struct api *api;
     int status = cli_parse(cli, &spec, argc, argv, &parsed, err);
@@ -337,23 +373,29 @@ int cmd_port(struct cli *cli, int argc, char **argv, struct berr *err)
                      parsed.args.items[1], parsed.args.items[0]);
             goto out;
         }
-        for (size_t i = 0; i < bindings->u.array.len; i++)
-            print_binding(key, bindings->u.array.values[i], false);
-    } else if (ports && YAJL_IS_OBJECT(ports)) {
-        size_t *order = format_sorted_members(ports);
-
-        for (size_t i = 0; i < ports->u.object.len; i++) {
-            yajl_val bindings = ports->u.object.values[order[i]];
-
-            for (size_t j = 0; YAJL_IS_ARRAY(bindings) && j < bindings->u.array.len; j++)
-                print_binding(ports->u.object.keys[order[i]], bindings->u.array.values[j], true);
+        for (size_t i = 0; i < bindings->u.array.len; i++) {
+            sb_reset(&line);
+            format_binding(&line, key, bindings->u.array.values[i], false);
+            sl_push(&lines, sb_str(&line));
         }
-        free(order);
+    } else if (ports && YAJL_IS_OBJECT(ports)) {
+        for (size_t i = 0; i < ports->u.object.len; i++) {
+            yajl_val bindings = ports->u.object.values[i];
+
+            for (size_t j = 0; YAJL_IS_ARRAY(bindings) && j < bindings->u.array.len; j++) {
+                sb_reset(&line);
+                format_binding(&line, ports->u.object.keys[i], bindings->u.array.values[j], true);
+                sl_push(&lines, sb_str(&line));
+            }
+        }
     }
+    print_sorted(&lines);
     status = 0;
 out:
     if (info)
         yajl_tree_free(info);
+    sl_free(&lines);
+    sb_free(&line);
     opt_result_free(&parsed);
     return status;
 }

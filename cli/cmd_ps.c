@@ -91,28 +91,108 @@ static void field_names(struct json_writer *w, yajl_val c, bool trunc)
     sb_free(&out);
 }
 
+struct port {
+    long private_port, public_port;
+    const char *ip, *type;
+};
+
+static int compare_ports(const void *a, const void *b)
+{
+    const struct port *x = a, *y = b;
+
+    if (x->private_port != y->private_port)
+        return x->private_port < y->private_port ? -1 : 1;
+    if (strcmp(x->ip, y->ip))
+        return strcmp(x->ip, y->ip);
+    if (x->public_port != y->public_port)
+        return x->public_port < y->public_port ? -1 : 1;
+    return strcmp(x->type, y->type);
+}
+
+struct port_group {
+    char key[96]; /* "tcp" or "IP/tcp" */
+    long first, last;
+};
+
+/* "80/tcp", "8000-8001/tcp", "0.0.0.0:8080->8080/tcp" (formGroup) */
+static void form_group(struct strbuf *out, const struct port_group *g)
+{
+    const char *slash = strrchr(g->key, '/');
+    char range[32];
+
+    if (g->first == g->last)
+        snprintf(range, sizeof(range), "%ld", g->first);
+    else
+        snprintf(range, sizeof(range), "%ld-%ld", g->first, g->last);
+    if (out->len)
+        sb_puts(out, ", ");
+    if (slash && memchr(g->key, ':', (size_t)(slash - g->key))) /* net.JoinHostPort */
+        sb_printf(out, "[%.*s]:%s->%s/%s", (int)(slash - g->key), g->key, range, range, slash + 1);
+    else if (slash)
+        sb_printf(out, "%.*s:%s->%s/%s", (int)(slash - g->key), g->key, range, range, slash + 1);
+    else
+        sb_printf(out, "%s/%s", range, g->key);
+}
+
+/* docker's DisplayablePorts: sorted, consecutive ports folded into ranges, host mappings
+ * to another port listed last. */
 static void field_ports(struct json_writer *w, yajl_val c)
 {
     yajl_val ports = jget(c, "Ports");
-    struct strbuf out = STRBUF_INIT;
+    size_t n = YAJL_IS_ARRAY(ports) ? ports->u.array.len : 0;
+    struct port *list = xcalloc(n + 1, sizeof(*list));
+    struct port_group *groups = xcalloc(n + 1, sizeof(*groups));
+    struct strbuf out = STRBUF_INIT, mappings = STRBUF_INIT;
+    size_t ngroups = 0;
 
-    for (size_t i = 0; YAJL_IS_ARRAY(ports) && i < ports->u.array.len; i++) {
+    for (size_t i = 0; i < n; i++) {
         yajl_val p = ports->u.array.values[i];
-        const char *ip = jstr(p, "IP");
 
+        list[i] = (struct port){(long)jint(p, "PrivatePort"), (long)jint(p, "PublicPort"),
+                                jstr(p, "IP"), jstr(p, "Type")};
+    }
+    qsort(list, n, sizeof(*list), compare_ports);
+    for (size_t i = 0; i < n; i++) {
+        struct port *p = &list[i];
+        char key[96];
+        size_t g;
+
+        if (*p->ip && p->public_port != p->private_port) {
+            if (mappings.len)
+                sb_puts(&mappings, ", ");
+            sb_printf(&mappings, strchr(p->ip, ':') ? "[%s]:%ld->%ld/%s" : "%s:%ld->%ld/%s", p->ip,
+                      p->public_port, p->private_port, p->type);
+            continue;
+        }
+        if (*p->ip)
+            snprintf(key, sizeof(key), "%s/%s", p->ip, p->type);
+        else
+            snprintf(key, sizeof(key), "%s", p->type);
+        for (g = 0; g < ngroups && strcmp(groups[g].key, key) != 0; g++)
+            ;
+        if (g == ngroups) {
+            snprintf(groups[ngroups].key, sizeof(groups[ngroups].key), "%s", key);
+            groups[ngroups].first = groups[ngroups].last = p->private_port;
+            ngroups++;
+        } else if (p->private_port == groups[g].last + 1) {
+            groups[g].last = p->private_port;
+        } else {
+            form_group(&out, &groups[g]);
+            groups[g].first = groups[g].last = p->private_port;
+        }
+    }
+    for (size_t g = 0; g < ngroups; g++)
+        form_group(&out, &groups[g]);
+    if (mappings.len) {
         if (out.len)
             sb_puts(&out, ", ");
-        if (jint(p, "PublicPort")) {
-            if (strchr(ip, ':'))
-                sb_printf(&out, "[%s]:", ip);
-            else
-                sb_printf(&out, "%s:", ip);
-            sb_printf(&out, "%lld->", (long long)jint(p, "PublicPort"));
-        }
-        sb_printf(&out, "%lld/%s", (long long)jint(p, "PrivatePort"), jstr(p, "Type"));
+        sb_puts(&out, sb_str(&mappings));
     }
     json_kv_string(w, "Ports", sb_str(&out));
     sb_free(&out);
+    sb_free(&mappings);
+    free(list);
+    free(groups);
 }
 
 /* "k=v,k2=v2", sorted (docker's map order is random). */

@@ -103,3 +103,14 @@ def test_errors(berth, docker, args):
 def test_run_outputs(berth, docker):
     same(berth, docker, "run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 5")
     same(berth, docker, "run", "--rm", "-t", "busybox", "echo", "tty")
+
+
+def test_ports(berth, docker, name):
+    """docker's DisplayablePorts (ranges folded, IPv6 in brackets) and `port`'s natural order."""
+    berth.ok("run", "-d", "--name", name, "-p", "18080:80", "-p", "19000-19002:9000-9002", "-p",
+             "127.0.0.1:17000:7001/udp", "--expose", "6000-6001", "busybox", "sleep", "60")
+    same(berth, docker, "ps", "--filter", "name=" + name, "--format", "{{.Ports}}")
+    same(berth, docker, "port", name)
+    same(berth, docker, "port", name, "80")
+    same(berth, docker, "port", name, "7001/udp")
+    same(berth, docker, "port", name, "81")
