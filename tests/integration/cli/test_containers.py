@@ -343,3 +343,15 @@ def test_signal_proxy(berth, name):
     assert process.stdout.readline() == "got-term\n"
     assert process.wait(timeout=30) == 12
     assert os.WIFEXITED(0)
+
+
+def test_terminal_restored_on_signal(berth, name, tmux, tmp_path):
+    """SIGTERM to berth during run -it: the terminal leaves raw mode before berth dies."""
+    before, after, pid = tmp_path / "before", tmp_path / "after", tmp_path / "pid"
+    session = tmux.start("stty -g > %s; sh -c 'echo $$ > %s; exec %s run -it --name %s busybox "
+                         "sh'; echo RC=$?; stty -g > %s" % (before, pid, berth.binary, name, after))
+    tmux.wait_for(session, "/ #")
+    os.kill(int(pid.read_text()), 15)
+    tmux.wait_for(session, "RC=143")
+    tmux.wait_for(session, "EXIT=0")
+    assert before.read_text() == after.read_text()
