@@ -4,6 +4,7 @@
  * stderr frames to stderr), streamed as it arrives so -f shows lines as
  * the container writes them.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,8 +104,14 @@ int cmd_logs(struct cli *cli, int argc, char **argv, struct berr *err)
     request.path = sb_str(&path);
     request.sink = logs_write;
     request.sink_ctx = &sink;
-    if (api_do(api, &request, &response, err))
+    if (api_do(api, &request, &response, err)) {
+        if (err->code == BERR_UNAVAILABLE && strstr(err->message, "broken pipe")) {
+            /* docker's logs dies of the SIGPIPE when its reader goes away: so does berth */
+            signal(SIGPIPE, SIG_DFL);
+            raise(SIGPIPE);
+        }
         goto out;
+    }
     http_response_free(&response);
     if (sink.out.system_error.len) {
         berr_set(err, BERR_IO, "%s", sb_str(&sink.out.system_error));

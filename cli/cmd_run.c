@@ -184,7 +184,7 @@ static int run_attached(struct cli *cli, struct api *api, const char *id, struct
         http_conn_close(&conn);
         if (rc || detached) {
             waiter_cancel(&waiter);
-            return rc ? EXIT_CLI : 0;
+            return rc ? 1 : 0; /* a broken stream is a plain error for docker's run too */
         }
     }
     rc = waiter_join(&waiter, &status, err);

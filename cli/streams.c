@@ -76,6 +76,11 @@ int write_all_fd(int fd, const char *data, size_t len, struct berr *err)
             poll(&pfd, 1, -1);
             continue;
         }
+        if (n < 0 && errno == EPIPE) /* Go's words, which docker prints */
+            return berr_set(err, BERR_UNAVAILABLE, "write %s: broken pipe",
+                            fd == 1   ? "/dev/stdout"
+                            : fd == 2 ? "/dev/stderr"
+                                      : "pipe");
         if (n < 0)
             return berr_errno(err, errno, "write");
         data += n;
