@@ -28,6 +28,8 @@ berth_require_static(protobuf_c_static libprotobuf-c libprotobuf-c.a)
 berth_require(lmdb lmdb)
 berth_require(archive libarchive)
 berth_require(microhttpd libmicrohttpd)
+# The CLI's HTTP over the engine's unix socket (and, later, the registry client).
+berth_require(curl libcurl)
 
 # gRPC core: link only what a dynamic link needs (pkg-config --libs lists
 # every abseil archive, which matters for static links only). The

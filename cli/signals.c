@@ -1,0 +1,124 @@
+/*
+ * signals: the self-pipe (see signals.h). While the terminal is raw, a
+ * fatal signal (TERM, HUP) that is not forwarded restores it before the
+ * default action ends the process, so the user's shell never stays raw.
+ */
+#include "signals.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "terminal.h"
+
+static int pipe_fds[2] = {-1, -1};
+static bool forwarding;
+
+static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGALRM};
+
+static const struct {
+    const char *name;
+    int number;
+} names[] = {
+    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
+    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
+    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
+    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
+    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
+    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
+    {"SYS", SIGSYS},
+};
+
+const char *signals_name(int signo)
+{
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (names[i].number == signo)
+            return names[i].name;
+    return NULL;
+}
+
+int signals_parse(const char *text)
+{
+    char *end;
+    long number;
+
+    if (!text || !*text)
+        return 0;
+    number = strtol(text, &end, 10);
+    if (!*end)
+        return number > 0 && number < 65 ? (int)number : 0;
+    if (strncasecmp(text, "SIG", 3) == 0)
+        text += 3;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcasecmp(names[i].name, text) == 0)
+            return names[i].number;
+    if (strncasecmp(text, "RTMIN", 5) == 0 || strncasecmp(text, "RTMAX", 5) == 0) {
+        long offset = text[5] ? strtol(text + 5, NULL, 10) : 0;
+        int base = strncasecmp(text, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX;
+
+        return base + (int)offset;
+    }
+    return 0;
+}
+
+static void on_signal(int signo)
+{
+    unsigned char byte = (unsigned char)signo;
+    int saved = errno;
+
+    if (!forwarding && signo != SIGWINCH) {
+        /* not forwarded: the CLI ends, as it would without a handler */
+        term_restore();
+        signal(signo, SIG_DFL);
+        raise(signo);
+        errno = saved;
+        return;
+    }
+    (void)!write(pipe_fds[1], &byte, 1);
+    errno = saved;
+}
+
+int signals_start(bool forward, int *fd, struct berr *err)
+{
+    struct sigaction action;
+
+    if (pipe2(pipe_fds, O_CLOEXEC | O_NONBLOCK) < 0)
+        return berr_errno(err, errno, "pipe");
+    forwarding = forward;
+    memset(&action, 0, sizeof(action));
+    action.sa_handler = on_signal;
+    action.sa_flags = SA_RESTART;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGWINCH, &action, NULL);
+    for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+        sigaction(forwarded[i], &action, NULL);
+    *fd = pipe_fds[0];
+    return 0;
+}
+
+void signals_stop(void)
+{
+    signal(SIGWINCH, SIG_DFL);
+    for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+        signal(forwarded[i], SIG_DFL);
+    if (pipe_fds[0] >= 0) {
+        close(pipe_fds[0]);
+        close(pipe_fds[1]);
+    }
+    pipe_fds[0] = pipe_fds[1] = -1;
+}
+
+int signals_read(int fd)
+{
+    unsigned char byte;
+
+    if (fd < 0 || read(fd, &byte, 1) != 1)
+        return 0;
+    return byte;
+}
