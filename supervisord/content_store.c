@@ -603,6 +603,19 @@ void content_reader_close(struct content_reader *reader)
     free(reader);
 }
 
+int content_store_open_fd(struct content_store *store, const char *namespace, const char *digest,
+                          int *fd_out, struct berr *err)
+{
+    struct content_reader *reader;
+    int rc = content_reader_open(store, namespace, digest, &reader, err);
+
+    if (rc)
+        return rc;
+    *fd_out = reader->fd;
+    free(reader);
+    return 0;
+}
+
 static int read_whole(struct content_reader *reader, size_t max_size, char **data, size_t *size,
                       struct berr *err)
 {

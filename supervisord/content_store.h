@@ -92,6 +92,11 @@ int content_reader_read_at(struct content_reader *reader, int64_t offset, void *
                            size_t *read_out, struct berr *err);
 void content_reader_close(struct content_reader *reader);
 
+/* The blob as a read-only file descriptor of the caller's (for the layer
+ * unpacker, which reads through libarchive). Same checks as content_reader_open. */
+int content_store_open_fd(struct content_store *store, const char *namespace, const char *digest,
+                          int *fd_out, struct berr *err);
+
 /* A whole blob (at most max_size bytes, else BERR_INVALID) into a malloc'ed
  * buffer with a NUL after the data: manifests, indexes, configs. */
 int content_store_read_all(struct content_store *store, const char *namespace, const char *digest,

@@ -15,6 +15,7 @@
 #include "berth/supervisor/v1/images.pb-c.h"
 #include "images.h"
 #include "leases.h"
+#include "log.h"
 #include "record.h"
 
 #define HOOK_MAX 16
@@ -25,6 +26,14 @@ struct gc {
     pthread_mutex_t lock; /* one collection at a time */
     size_t hook_count;
     struct gc_hook hooks[HOOK_MAX];
+    /* gc_schedule's background thread */
+    pthread_mutex_t schedule_lock;
+    pthread_cond_t schedule_changed; /* on CLOCK_MONOTONIC */
+    pthread_t scheduler;
+    bool scheduler_started;
+    bool stopping;
+    bool due;               /* a collection is requested... */
+    struct timespec due_at; /* ...for then (monotonic) */
 };
 
 /* ---- a set of strings ---- */
@@ -188,6 +197,14 @@ int gc_mark_label(struct gc_mark *mark, const char *namespace, const char *key, 
     if (!key || strncmp(key, GC_LABEL_REF_CONTENT, strlen(GC_LABEL_REF_CONTENT)) != 0 || !value)
         return 0;
     return mark_descriptor(mark, namespace, value, false, NULL);
+}
+
+bool gc_content_marked(const struct gc_mark *mark, const char *namespace, const char *digest)
+{
+    char key[512];
+
+    snprintf(key, sizeof(key), "%s/%s", namespace, digest);
+    return set_contains(&mark->marked, key);
 }
 
 bool gc_leased(const struct gc_mark *mark, const char *namespace, const char *type,
@@ -470,20 +487,39 @@ int gc_open(struct metadata *metadata, struct content_store *content, struct gc 
             struct berr *err)
 {
     struct gc *gc = calloc(1, sizeof(*gc));
+    pthread_condattr_t attributes;
 
     if (!gc)
         return berr_set(err, BERR_NOMEM, "garbage collector: out of memory");
     gc->metadata = metadata;
     gc->content = content;
     pthread_mutex_init(&gc->lock, NULL);
+    pthread_mutex_init(&gc->schedule_lock, NULL);
+    pthread_condattr_init(&attributes);
+    pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC);
+    pthread_cond_init(&gc->schedule_changed, &attributes);
+    pthread_condattr_destroy(&attributes);
     *out = gc;
     return 0;
 }
 
 void gc_close(struct gc *gc)
 {
+    size_t i;
+
     if (!gc)
         return;
+    pthread_mutex_lock(&gc->schedule_lock);
+    gc->stopping = true;
+    pthread_cond_broadcast(&gc->schedule_changed);
+    pthread_mutex_unlock(&gc->schedule_lock);
+    if (gc->scheduler_started)
+        pthread_join(gc->scheduler, NULL);
+    for (i = 0; i < gc->hook_count; i++)
+        if (gc->hooks[i].destroy)
+            gc->hooks[i].destroy(gc->hooks[i].user);
+    pthread_cond_destroy(&gc->schedule_changed);
+    pthread_mutex_destroy(&gc->schedule_lock);
     pthread_mutex_destroy(&gc->lock);
     free(gc);
 }
@@ -499,6 +535,26 @@ int gc_register(struct gc *gc, const struct gc_hook *hook, struct berr *err)
         gc->hooks[gc->hook_count++] = *hook;
     pthread_mutex_unlock(&gc->lock);
     return rc;
+}
+
+/* Hooks mark, marks propagate, and again while that marked anything new
+ * (see gc.h): what a hook keeps may depend on content marked through
+ * another hook's, or its own, earlier marks. */
+static int mark_hooks(struct gc *gc, struct gc_mark *mark, struct berr *err)
+{
+    size_t before, i;
+    int rc;
+
+    do {
+        before = mark->marked.count;
+        for (i = 0; i < gc->hook_count; i++)
+            if (gc->hooks[i].mark &&
+                (rc = gc->hooks[i].mark(mark, mark->txn, gc->hooks[i].user, err)))
+                return rc;
+        if ((rc = drain(mark, err)))
+            return rc;
+    } while (mark->marked.count != before);
+    return 0;
 }
 
 static int collect(struct gc *gc, const char *namespace, struct string_set *candidates,
@@ -526,10 +582,7 @@ static int collect(struct gc *gc, const char *namespace, struct string_set *cand
         (rc = metadata_list_all(mark.txn, METADATA_CONTAINERS, visit_container, &roots, err)) ||
         (rc = metadata_list_all(mark.txn, METADATA_CONTENT, visit_content_root, &roots, err)))
         goto abort;
-    for (i = 0; i < gc->hook_count; i++)
-        if (gc->hooks[i].mark && (rc = gc->hooks[i].mark(&mark, mark.txn, gc->hooks[i].user, err)))
-            goto abort;
-    if ((rc = drain(&mark, err)))
+    if ((rc = drain(&mark, err)) || (rc = mark_hooks(gc, &mark, err)))
         goto abort;
     if (mark.out_of_memory || doomed_leases.out_of_memory) {
         rc = berr_set(err, BERR_NOMEM, "garbage collection: out of memory");
@@ -631,4 +684,74 @@ int gc_collect_content(struct gc *gc, const char *namespace, const char *const *
     rc = collect(gc, namespace, &candidates, result, err);
     set_free(&candidates);
     return rc;
+}
+
+/* ---- scheduling ---- */
+
+static void *scheduler_main(void *data)
+{
+    struct gc *gc = data;
+
+    pthread_mutex_lock(&gc->schedule_lock);
+    while (!gc->stopping) {
+        struct timespec now;
+        struct gc_result result;
+        struct berr err = {0};
+        if (!gc->due) {
+            pthread_cond_wait(&gc->schedule_changed, &gc->schedule_lock);
+            continue;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec < gc->due_at.tv_sec ||
+            (now.tv_sec == gc->due_at.tv_sec && now.tv_nsec < gc->due_at.tv_nsec)) {
+            pthread_cond_timedwait(&gc->schedule_changed, &gc->schedule_lock, &gc->due_at);
+            continue;
+        }
+        gc->due = false;
+        pthread_mutex_unlock(&gc->schedule_lock);
+        if (gc_collect(gc, &result, &err))
+            log_warn("scheduled %s", err.message);
+        else
+            log_debug("garbage collection: %lld content records, %lld blobs (%lld bytes), "
+                      "%lld snapshots, %lld expired leases removed",
+                      (long long)result.removed_content, (long long)result.removed_blobs,
+                      (long long)result.freed_bytes, (long long)result.removed_snapshots,
+                      (long long)result.removed_leases);
+        pthread_mutex_lock(&gc->schedule_lock);
+    }
+    pthread_mutex_unlock(&gc->schedule_lock);
+    return NULL;
+}
+
+void gc_schedule(struct gc *gc, unsigned delay_ms)
+{
+    struct timespec at;
+
+    clock_gettime(CLOCK_MONOTONIC, &at);
+    at.tv_sec += delay_ms / 1000;
+    at.tv_nsec += (long)(delay_ms % 1000) * 1000000L;
+    if (at.tv_nsec >= 1000000000L) {
+        at.tv_sec++;
+        at.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&gc->schedule_lock);
+    if (gc->stopping) {
+        pthread_mutex_unlock(&gc->schedule_lock);
+        return;
+    }
+    if (!gc->scheduler_started) {
+        int rc = pthread_create(&gc->scheduler, NULL, scheduler_main, gc);
+        if (rc) {
+            pthread_mutex_unlock(&gc->schedule_lock);
+            log_warn("garbage collection not scheduled: pthread_create: %s", strerror(rc));
+            return;
+        }
+        gc->scheduler_started = true;
+    }
+    if (!gc->due || at.tv_sec < gc->due_at.tv_sec ||
+        (at.tv_sec == gc->due_at.tv_sec && at.tv_nsec < gc->due_at.tv_nsec))
+        gc->due_at = at;
+    gc->due = true;
+    pthread_cond_broadcast(&gc->schedule_changed);
+    pthread_mutex_unlock(&gc->schedule_lock);
 }

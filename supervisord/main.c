@@ -2,7 +2,8 @@
  * berth-supervisord: the gRPC supervisor daemon (docs/supervisor.md).
  *
  * main() only wires things: it opens the stores in dependency order
- * (metadata, content, snapshots, images, collector, event bus, tasks),
+ * (metadata, content, snapshots, images, collector with the snapshotter's
+ * hook, event bus, tasks),
  * repairs what a crash left (orphan snapshot directories, half-done
  * unpacks, shims that outlived the previous daemon), registers every
  * service and serves until SIGTERM or SIGINT. The containers keep running
@@ -22,6 +23,7 @@
 
 #include "berth_version.h"
 #include "log.h"
+#include "snapshot_gc.h"
 #include "supervisor.h"
 #include "tasks.h"
 #include "unpack.h"
@@ -44,12 +46,20 @@ struct options {
 typedef int (*service_register)(struct rpc_server *server, struct supervisor *supervisor,
                                 struct berr *err);
 
+/* One per line (clang-format would make columns of them). */
+/* clang-format off */
 static const service_register services[] = {
     service_version_register,
+    service_namespaces_register,
+    service_content_register,
+    service_images_register,
+    service_snapshots_register,
+    service_leases_register,
     service_containers_register,
     service_tasks_register,
     service_events_register,
 };
+/* clang-format on */
 
 static void print_usage(FILE *out)
 {
@@ -247,6 +257,7 @@ static int open_stores(struct supervisor *supervisor, struct berr *err)
         (rc = image_store_open(supervisor->metadata, supervisor->content, &supervisor->images,
                                err)) ||
         (rc = gc_open(supervisor->metadata, supervisor->content, &supervisor->gc, err)) ||
+        (rc = snapshot_gc_register(supervisor->gc, supervisor->snapshotter, err)) ||
         (rc = event_bus_create(&supervisor->events, err)) ||
         (rc = task_manager_create(supervisor, &supervisor->tasks, err)))
         return rc;

@@ -7,6 +7,7 @@
 #include "berth/supervisor/v1/containers.pb-c.h"
 #include "berth/supervisor/v1/containers.pb-rpc.h"
 #include "containers.h"
+#include "service_util.h"
 #include "supervisor.h"
 
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static int get(struct rpc_call *call, void *data, struct berr *err)
     int rc;
 
     if ((rc = supervisor_namespace(supervisor, call, &namespace, err)) ||
-        (rc = supervisor_receive(call, (ProtobufCMessage **)&request, err)))
+        (rc = service_request(call, (ProtobufCMessage **)&request, err)))
         return rc;
     rc = container_store_get(supervisor->metadata, namespace, request->id, &container, err);
     if (rc == 0)
@@ -103,7 +104,7 @@ static int list(struct rpc_call *call, void *data, struct berr *err)
     int rc;
 
     if ((rc = supervisor_namespace(supervisor, call, &namespace, err)) ||
-        (rc = supervisor_receive(call, (ProtobufCMessage **)&request, err)))
+        (rc = service_request(call, (ProtobufCMessage **)&request, err)))
         return rc;
     rc =
         container_store_list(supervisor->metadata, namespace, (const char *const *)request->filters,
@@ -128,7 +129,7 @@ static int create(struct rpc_call *call, void *data, struct berr *err)
     int rc;
 
     if ((rc = supervisor_namespace(supervisor, call, &namespace, err)) ||
-        (rc = supervisor_receive(call, (ProtobufCMessage **)&request, err)))
+        (rc = service_request(call, (ProtobufCMessage **)&request, err)))
         return rc;
     if (!request->container)
         rc = berr_set(err, BERR_INVALID, "the request has no container");
@@ -153,7 +154,7 @@ static int update(struct rpc_call *call, void *data, struct berr *err)
     int rc;
 
     if ((rc = supervisor_namespace(supervisor, call, &namespace, err)) ||
-        (rc = supervisor_receive(call, (ProtobufCMessage **)&request, err)))
+        (rc = service_request(call, (ProtobufCMessage **)&request, err)))
         return rc;
     if (!request->container)
         rc = berr_set(err, BERR_INVALID, "the request has no container");
@@ -180,7 +181,7 @@ static int delete (struct rpc_call *call, void *data, struct berr *err)
     int rc;
 
     if ((rc = supervisor_namespace(supervisor, call, &namespace, err)) ||
-        (rc = supervisor_receive(call, (ProtobufCMessage **)&request, err)))
+        (rc = service_request(call, (ProtobufCMessage **)&request, err)))
         return rc;
     /* The record as it was, for the event. */
     rc = container_store_get(supervisor->metadata, namespace, request->id, &container, err);

@@ -12,6 +12,7 @@
  */
 #include "berth/supervisor/v1/events.pb-c.h"
 #include "berth/supervisor/v1/events.pb-rpc.h"
+#include "service_util.h"
 #include "supervisor.h"
 
 #define POLL_MS 250
@@ -23,7 +24,7 @@ static int subscribe(struct rpc_call *call, void *data, struct berr *err)
     struct event_subscription *subscription = NULL;
     int rc;
 
-    if ((rc = supervisor_receive(call, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_request(call, (ProtobufCMessage **)&request, err)))
         return rc;
     rc = event_bus_subscribe(supervisor->events, request->filters, request->n_filters,
                              &subscription, err);

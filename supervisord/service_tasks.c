@@ -19,24 +19,13 @@
 #include "filter.h"
 #include "log.h"
 #include "shim_client.h"
+#include "service_util.h"
 #include "supervisor.h"
 #include "tasks.h"
 
 static const Berth__Supervisor__V1__Empty empty = BERTH__SUPERVISOR__V1__EMPTY__INIT;
 
 /* ---- helpers ---- */
-
-/* The namespace and the single request; *request is freed by the caller. */
-static int begin(struct supervisor *supervisor, struct rpc_call *call, const char **namespace,
-                 ProtobufCMessage **request, struct berr *err)
-{
-    int rc;
-
-    *request = NULL;
-    if ((rc = supervisor_namespace(supervisor, call, namespace, err)))
-        return rc;
-    return supervisor_receive(call, request, err);
-}
 
 static int find(struct supervisor *supervisor, const char *namespace, const char *container_id,
                 struct task **task, struct berr *err)
@@ -177,7 +166,7 @@ static int create(struct rpc_call *call, void *data, struct berr *err)
     uint32_t pid = 0;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     if (!*request->container_id)
         rc = berr_set(err, BERR_INVALID, "container_id is required");
@@ -205,7 +194,7 @@ static int start(struct rpc_call *call, void *data, struct berr *err)
     const char *namespace;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     if ((rc = find(supervisor, namespace, request->container_id, &task, err)))
         goto out;
@@ -249,7 +238,7 @@ static int delete_task(struct rpc_call *call, void *data, struct berr *err)
     const char *namespace;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     if (!*request->container_id)
         rc = berr_set(err, BERR_INVALID, "container_id is required");
@@ -271,7 +260,7 @@ static int delete_process(struct rpc_call *call, void *data, struct berr *err)
     const char *namespace;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     if (!*request->container_id || !*request->exec_id)
         rc = berr_set(err, BERR_INVALID, "container_id and exec_id are required");
@@ -300,7 +289,7 @@ static int get(struct rpc_call *call, void *data, struct berr *err)
     size_t i;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     if ((rc = find(supervisor, namespace, request->container_id, &task, err)) ||
         (rc = task_state(task, &state, err)))
@@ -350,7 +339,7 @@ static int list(struct rpc_call *call, void *data, struct berr *err)
     size_t count = 0, i;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     if ((rc = filter_parse((const char *const *)request->filters, request->n_filters, &filter,
                            err)) ||
@@ -404,7 +393,7 @@ static int kill_task(struct rpc_call *call, void *data, struct berr *err)
     const char *namespace;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     if (request->signal > 64) {
         rc = berr_set(err, BERR_INVALID, "signal %u: not a signal number", request->signal);
@@ -435,7 +424,7 @@ static int exec_process(struct rpc_call *call, void *data, struct berr *err)
     const char *namespace;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     if (!*request->exec_id || !request->spec.len) {
         rc = berr_set(err, BERR_INVALID, "exec_id and spec are required");
@@ -470,7 +459,7 @@ static int resize_pty(struct rpc_call *call, void *data, struct berr *err)
     const char *namespace;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     resize.exec_id = request->exec_id;
     resize.width = request->width;
@@ -494,7 +483,7 @@ static int close_io(struct rpc_call *call, void *data, struct berr *err)
     const char *namespace;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     /* stdin is the only stream a client can close. */
     if (!request->stdin) {
@@ -525,7 +514,7 @@ static int pause_or_resume(struct rpc_call *call, struct supervisor *supervisor,
     const char *namespace, *container_id;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     container_id = pause ? request->container_id
                          : ((Berth__Supervisor__V1__ResumeTaskRequest *)request)->container_id;
@@ -569,7 +558,7 @@ static int update(struct rpc_call *call, void *data, struct berr *err)
     const char *namespace;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     if (!request->resources.len) {
         rc = berr_set(err, BERR_INVALID, "resources are required (an OCI LinuxResources object)");
@@ -603,7 +592,7 @@ static int list_pids(struct rpc_call *call, void *data, struct berr *err)
     size_t i, j, count;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     shim.kind_case = BERTH__SHIM__V1__REQUEST__KIND_PIDS;
     shim.pids = &pids_request;
@@ -662,7 +651,7 @@ static int metrics(struct rpc_call *call, void *data, struct berr *err)
     size_t count = 0, i;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     if ((rc = filter_parse((const char *const *)request->filters, request->n_filters, &filter,
                            err)) ||
@@ -731,7 +720,7 @@ static int wait_task(struct rpc_call *call, void *data, struct berr *err)
     const char *namespace;
     int rc;
 
-    if ((rc = begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
+    if ((rc = service_begin(supervisor, call, &namespace, (ProtobufCMessage **)&request, err)))
         return rc;
     if ((rc = find(supervisor, namespace, request->container_id, &task, err)) ||
         (rc = task_wait(task, request->exec_id, call_cancelled, call, &waited, err)))

@@ -1105,14 +1105,65 @@ static int find_child(const char *key, const void *data, size_t size, void *user
     return 0;
 }
 
+/* Deletes the record of namespace/key (loaded as record) and its share of
+ * the directory; *last says whether that was the directory's last record,
+ * so the caller deletes the directory once the transaction committed. */
+static int remove_record(struct metadata_txn *txn, const char *namespace,
+                         const struct record *record, bool *last, struct berr *err)
+{
+    struct directory_record directory;
+    char *chain = NULL;
+    int rc;
+
+    *last = false;
+    if ((rc = metadata_delete(txn, METADATA_SNAPSHOTS, namespace, record->info.name, err)))
+        return rc;
+    rc = load_directory(txn, record->id, &directory, &chain, err);
+    if (rc == BERR_NOT_FOUND) {
+        *last = true; /* already gone: nothing to count */
+        return 0;
+    }
+    if (rc)
+        return rc;
+    if (directory.references > 1) {
+        directory.references--;
+        rc = store_directory(txn, record->id, &directory, chain, err);
+    } else {
+        char directory_name[64];
+        *last = true;
+        directory_key(directory_name, sizeof(directory_name), record->id);
+        rc = metadata_delete(txn, METADATA_SNAPSHOTS, GLOBAL, directory_name, err);
+        if (rc == 0 && chain[0]) {
+            uint64_t holder;
+            char chain_key[128];
+            snprintf(chain_key, sizeof(chain_key), "chain/%s", chain);
+            if (load_chain(txn, chain, &holder, NULL) == 0 && holder == record->id)
+                rc = metadata_delete(txn, METADATA_SNAPSHOTS, GLOBAL, chain_key, err);
+        }
+    }
+    free(chain);
+    return rc;
+}
+
+void snapshot_remove_directory(struct snapshotter *snapshotter, uint64_t directory)
+{
+    struct berr removal;
+    char name[32];
+
+    snprintf(name, sizeof(name), "%llu", (unsigned long long)directory);
+    /* The record is gone; a directory left here is an orphan that the next
+     * start removes, so this is nobody's failure. */
+    if (dirtree_remove_at(snapshotter->directory_fd, name, &removal))
+        log_warn("snapshots: cannot remove %s/%s: %s", snapshotter->directory, name,
+                 removal.message);
+}
+
 int snapshot_remove(struct snapshotter *snapshotter, const char *namespace, const char *key,
                     struct berr *err)
 {
     struct child_search search = {key, NULL, err, 0};
     struct metadata_txn *txn = NULL;
-    struct directory_record directory;
     struct record record;
-    char *chain = NULL, name[32];
     bool last = false;
     int rc;
 
@@ -1136,55 +1187,78 @@ int snapshot_remove(struct snapshotter *snapshotter, const char *namespace, cons
             goto fail;
         }
     }
-    if ((rc = metadata_delete(txn, METADATA_SNAPSHOTS, namespace, key, err)))
+    if ((rc = remove_record(txn, namespace, &record, &last, err)))
         goto fail;
-    rc = load_directory(txn, record.id, &directory, &chain, err);
-    if (rc == BERR_NOT_FOUND) {
-        last = true; /* already gone: nothing to count */
-    } else if (rc) {
-        goto fail;
-    } else if (directory.references > 1) {
-        directory.references--;
-        if ((rc = store_directory(txn, record.id, &directory, chain, err)))
-            goto fail;
-    } else {
-        char directory_name[64];
-        last = true;
-        directory_key(directory_name, sizeof(directory_name), record.id);
-        if ((rc = metadata_delete(txn, METADATA_SNAPSHOTS, GLOBAL, directory_name, err)))
-            goto fail;
-        if (chain[0]) {
-            uint64_t holder;
-            char chain_key[128];
-            snprintf(chain_key, sizeof(chain_key), "chain/%s", chain);
-            if (load_chain(txn, chain, &holder, NULL) == 0 && holder == record.id &&
-                (rc = metadata_delete(txn, METADATA_SNAPSHOTS, GLOBAL, chain_key, err)))
-                goto fail;
-        }
-    }
     rc = metadata_commit(txn, err);
     txn = NULL;
     if (rc)
         goto fail;
-    if (last) {
-        struct berr removal;
-        snprintf(name, sizeof(name), "%llu", (unsigned long long)record.id);
-        /* The record is gone; a directory left here is an orphan that the
-         * next start removes, so this is not the caller's failure. */
-        if (dirtree_remove_at(snapshotter->directory_fd, name, &removal))
-            log_warn("snapshots: removed %s but not %s/%s: %s", key, snapshotter->directory, name,
-                     removal.message);
-    }
-    free(chain);
+    if (last)
+        snapshot_remove_directory(snapshotter, record.id);
     free(search.child);
     record_free(&record);
     return 0;
 fail:
     metadata_abort(txn);
-    free(chain);
     free(search.child);
     record_free(&record);
     return with_context(rc, err, "remove %s", key);
+}
+
+int snapshot_remove_txn(struct metadata_txn *txn, const char *namespace, const char *key,
+                        uint64_t *directory_out, struct berr *err)
+{
+    struct record record;
+    bool last = false;
+    int rc;
+
+    *directory_out = 0;
+    if ((rc = validate_namespace(namespace, err)) || (rc = validate_key("key", key, err)) ||
+        (rc = load(txn, namespace, key, &record, err)))
+        return rc;
+    rc = remove_record(txn, namespace, &record, &last, err);
+    if (rc == 0 && last)
+        *directory_out = record.id;
+    record_free(&record);
+    return rc ? with_context(rc, err, "remove %s", key) : 0;
+}
+
+struct walk_context {
+    snapshot_walk_visit visit;
+    void *user;
+    struct berr *err;
+    int rc;
+};
+
+static int walk_visit(const char *key, const void *data, size_t size, void *user)
+{
+    struct walk_context *context = user;
+    const char *slash = strchr(key, '/');
+    char namespace[128];
+    struct record record;
+    int rc;
+
+    if (!slash || slash == key)
+        return 0; /* the global records */
+    if ((size_t)(slash - key) >= sizeof(namespace)) {
+        context->rc = berr_set(context->err, BERR_INTERNAL, "snapshot %s: bad key", key);
+        return 1;
+    }
+    memcpy(namespace, key, (size_t)(slash - key));
+    namespace[slash - key] = '\0';
+    if ((context->rc = decode_record(key, data, size, &record, context->err)))
+        return 1;
+    rc = context->visit(namespace, &record.info, context->user);
+    record_free(&record);
+    return rc;
+}
+
+int snapshot_walk(struct metadata_txn *txn, snapshot_walk_visit visit, void *user, struct berr *err)
+{
+    struct walk_context context = {visit, user, err, 0};
+    int rc = metadata_list_all(txn, METADATA_SNAPSHOTS, walk_visit, &context, err);
+
+    return context.rc ? context.rc : rc;
 }
 
 /* ---- stat, update ---- */

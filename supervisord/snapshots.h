@@ -181,6 +181,24 @@ int snapshot_share_chain(struct snapshotter *snapshotter, const char *namespace,
                          const char *chain_id, const char *parent,
                          const struct snapshot_label *labels, size_t label_count, struct berr *err);
 
+/* ---- for the garbage collector (snapshot_gc.c) ---- */
+
+/* Visits every snapshot of every namespace in txn, in key order; info is
+ * valid during the call. A non-zero return stops the walk and is returned. */
+typedef int (*snapshot_walk_visit)(const char *namespace, const struct snapshot_info *info,
+                                   void *user);
+int snapshot_walk(struct metadata_txn *txn, snapshot_walk_visit visit, void *user,
+                  struct berr *err);
+
+/* Removes the record namespace/key inside the caller's write transaction,
+ * children or not (the collector removes a snapshot only with all its
+ * children). *directory_out: the directory to delete with
+ * snapshot_remove_directory once txn has committed, 0 when other records
+ * still use it. */
+int snapshot_remove_txn(struct metadata_txn *txn, const char *namespace, const char *key,
+                        uint64_t *directory_out, struct berr *err);
+void snapshot_remove_directory(struct snapshotter *snapshotter, uint64_t directory);
+
 /* A lock per name, across namespaces (unpack takes one per chain ID so that
  * concurrent unpacks of one layer wait for each other instead of racing).
  * Blocks while another thread holds name. */

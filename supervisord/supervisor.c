@@ -2,8 +2,8 @@
  * supervisor: what every service needs from a call, in one place, so the
  * services agree on it: which namespace a call is in.
  *
- * A namespace exists once anything has used it (containerd's rule): the
- * first call naming it records it, so Namespaces.List shows it and
+ * A namespace exists once anything has been written in it (containerd's
+ * rule): the first call that may write records it, so Namespaces.List shows it and
  * Namespaces.Delete can refuse while it holds anything.
  */
 #include "supervisor.h"
@@ -44,6 +44,26 @@ static int record_namespace(struct supervisor *supervisor, const char *name, str
     return metadata_commit(txn, err);
 }
 
+/* Methods that only read: a mistyped namespace in a query must not come
+ * into existence (it would then block Namespaces.Create of that name). */
+static bool reads_only(struct rpc_call *call)
+{
+    static const char *const readers[] = {"Get",     "List",     "Info",         "Read",
+                                          "Status",  "Stat",     "Mounts",       "Usage",
+                                          "Config",  "Wait",     "Metrics",      "Subscribe",
+                                          "Version", "ListPids", "ListStatuses", "ListResources"};
+    const struct rpc_method *method = rpc_call_method(call);
+    const char *name = method ? strrchr(method->path, '/') : NULL;
+
+    if (!name)
+        return false;
+    name++;
+    for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++)
+        if (strcmp(name, readers[i]) == 0)
+            return true;
+    return false;
+}
+
 int supervisor_namespace(struct supervisor *supervisor, struct rpc_call *call,
                          const char **namespace, struct berr *err)
 {
@@ -56,14 +76,7 @@ int supervisor_namespace(struct supervisor *supervisor, struct rpc_call *call,
                         "namespace \"%.80s\": must be [a-z0-9] then [a-z0-9._-], at most 76 bytes",
                         name);
     *namespace = name;
+    if (reads_only(call))
+        return 0;
     return record_namespace(supervisor, name, err);
-}
-
-int supervisor_receive(struct rpc_call *call, ProtobufCMessage **request, struct berr *err)
-{
-    int rc = rpc_call_receive(call, request, err);
-
-    if (rc == RPC_END_OF_STREAM)
-        return berr_set(err, BERR_INVALID, "the call carries no request");
-    return rc;
 }

@@ -35,13 +35,10 @@ struct supervisor {
 };
 
 /* The call's namespace: its "berth-namespace" metadata, else "default".
- * An invalid name is BERR_INVALID. Records it as existing. */
+ * An invalid name is BERR_INVALID. A call that may write (not Get, List,
+ * Info, Read, Stat...) records the namespace as existing. */
 int supervisor_namespace(struct supervisor *supervisor, struct rpc_call *call,
                          const char **namespace, struct berr *err);
-
-/* The single request of a unary or server-streaming call: a missing one is
- * BERR_INVALID. Free *request with protobuf_c_message_free_unpacked. */
-int supervisor_receive(struct rpc_call *call, ProtobufCMessage **request, struct berr *err);
 
 /* Each service's handlers (service_*.c). */
 int service_namespaces_register(struct rpc_server *server, struct supervisor *supervisor,

@@ -293,7 +293,13 @@ static void hook_finish(void *user, bool committed)
 static void runs_hooks(void **state)
 {
     struct hook_state hook = {0};
-    struct gc_hook definition = {"snapshots", hook_mark, hook_sweep, hook_finish, &hook};
+    struct gc_hook definition = {
+        .name = "snapshots",
+        .mark = hook_mark,
+        .sweep = hook_sweep,
+        .finish = hook_finish,
+        .user = &hook,
+    };
     struct gc_result result;
     struct berr err = {0};
     (void)state;
