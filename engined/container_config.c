@@ -632,6 +632,18 @@ static int host_adjustments(yajl_val host, char **out, struct berr *err)
         json_kv_int(&writer, "ShmSize", DEFAULT_SHM);
     if (!*string_or(host, "NetworkMode", ""))
         json_kv_string(&writer, "NetworkMode", "default");
+    if (!*string_or(json_get(host, "LogConfig"), "Type", "")) {
+        yajl_val options = json_get(json_get(host, "LogConfig"), "Config");
+        json_key(&writer, "LogConfig");
+        json_object_begin(&writer);
+        json_kv_string(&writer, "Type", "json-file");
+        json_key(&writer, "Config");
+        if (YAJL_IS_OBJECT(options))
+            json_value(&writer, options);
+        else
+            json_object_begin(&writer), json_object_end(&writer);
+        json_object_end(&writer);
+    }
     if (!privileged) {
         if (is_null_or_absent(json_get(host, "MaskedPaths")))
             spec_write_default_paths(&writer, "MaskedPaths");

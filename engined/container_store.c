@@ -203,7 +203,7 @@ void container_settings_put(struct container_settings *settings)
         free_settings(settings);
 }
 
-static void settings_hold(struct container_settings *settings)
+void container_settings_hold(struct container_settings *settings)
 {
     __atomic_add_fetch(&settings->references, 1, __ATOMIC_ACQ_REL);
 }
@@ -214,14 +214,14 @@ struct container_settings *container_settings_get(struct container *container)
 
     pthread_mutex_lock(&container->lock);
     settings = container->settings;
-    settings_hold(settings);
+    container_settings_hold(settings);
     pthread_mutex_unlock(&container->lock);
     return settings;
 }
 
 void container_settings_replace(struct container *container, struct container_settings *settings)
 {
-    settings_hold(settings);
+    container_settings_hold(settings);
     container_settings_put(container->settings);
     container->settings = settings;
 }
@@ -528,7 +528,7 @@ void container_event(struct engine_events *events, struct container *container, 
 
     pthread_mutex_lock(&container->lock);
     settings = container->settings;
-    settings_hold(settings);
+    container_settings_hold(settings);
     name = strdup(container->name[0] == '/' ? container->name + 1 : container->name);
     pthread_mutex_unlock(&container->lock);
     if (settings->labels)
@@ -882,7 +882,7 @@ static int fill_new(struct container_store *store, struct container *container,
     container->args = copy_strings(spec->args);
     container->snapshot_key = strdup(spec->id);
     container->settings = spec->settings;
-    settings_hold(spec->settings);
+    container_settings_hold(spec->settings);
     container->hidden = true;
     if (!container->dir || !container->image_id || !container->path || !container->args ||
         !container->snapshot_key ||

@@ -211,6 +211,8 @@ void container_save_or_log(struct container *container);
 /* The settings with a reference (takes and drops lock itself). */
 struct container_settings *container_settings_get(struct container *container);
 void container_settings_put(struct container_settings *settings);
+/* Another reference to settings the caller holds (or reads under lock). */
+void container_settings_hold(struct container_settings *settings);
 /* Replaces the settings (takes a reference to new ones). Hold lock. */
 void container_settings_replace(struct container *container, struct container_settings *settings);
 

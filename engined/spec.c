@@ -1101,9 +1101,18 @@ static int parse_device_request(yajl_val item, struct device_request *out, struc
     return 0;
 }
 
+/* A device cgroup rule of HostConfig.Devices. */
+struct device_rule {
+    char type[2];
+    unsigned major, minor;
+    char access[8];
+};
+
+#define MAX_DEVICE_RULES 64
+
 /* linux.devices of HostConfig.Devices; their cgroup rules into rules. */
-static int write_user_devices(struct json_writer *writer, yajl_val host, struct device *rules,
-                              char (*access)[8], size_t *rule_count, struct berr *err)
+static int write_user_devices(struct json_writer *writer, yajl_val host, struct device_rule *rules,
+                              size_t *rule_count, struct berr *err)
 {
     yajl_val devices = json_get(host, "Devices");
     int rc;
@@ -1119,10 +1128,12 @@ static int write_user_devices(struct json_writer *writer, yajl_val host, struct 
                             "\"%s\": not a device node",
                             request.host);
         write_device(writer, &device, request.container);
-        if (*rule_count < 64) {
-            rules[*rule_count] = device;
-            snprintf(access[*rule_count], 8, "%s", request.permissions);
-            (*rule_count)++;
+        if (*rule_count < MAX_DEVICE_RULES) {
+            struct device_rule *rule = &rules[(*rule_count)++];
+            memcpy(rule->type, device.type, sizeof(rule->type));
+            rule->major = device.major;
+            rule->minor = device.minor;
+            snprintf(rule->access, sizeof(rule->access), "%s", request.permissions);
         }
     }
     return 0;
@@ -1218,8 +1229,7 @@ static void write_sysctls(struct json_writer *writer, yajl_val host)
 static int write_linux(struct json_writer *writer, const struct spec_input *input, yajl_val host,
                        bool privileged, const char *const *caps, struct berr *err)
 {
-    struct device rules[64];
-    char access[64][8];
+    struct device_rule rules[MAX_DEVICE_RULES];
     size_t rule_count = 0;
     const char *parent = get_text(host, "CgroupParent");
     char cgroups_path[4096];
@@ -1237,7 +1247,7 @@ static int write_linux(struct json_writer *writer, const struct spec_input *inpu
     json_array_begin(writer);
     if (privileged)
         write_host_devices(writer, "/dev", 0);
-    else if ((rc = write_user_devices(writer, host, rules, access, &rule_count, err)))
+    else if ((rc = write_user_devices(writer, host, rules, &rule_count, err)))
         return rc;
     json_array_end(writer);
     json_key(writer, "resources");
@@ -1252,7 +1262,7 @@ static int write_linux(struct json_writer *writer, const struct spec_input *inpu
         write_device_rule(writer, true, "b", -1, -1, "m");
         for (size_t i = 0; i < rule_count; i++)
             write_device_rule(writer, true, rules[i].type, rules[i].major, rules[i].minor,
-                              access[i]);
+                              rules[i].access);
     }
     json_array_end(writer);
     write_resource_groups(writer, host);
