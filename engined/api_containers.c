@@ -370,12 +370,12 @@ static bool list_matches(const struct list_query *query, const struct container 
            matches_volume(filters, settings);
 }
 
-static void write_summary(struct engine *engine, struct container *container, bool size,
-                          int64_t now, struct json_writer *writer)
+/* sizes: SizeRw and SizeRootFs, or NULL. Hold container->lock. */
+static void write_summary(struct container *container, const int64_t *sizes, int64_t now,
+                          struct json_writer *writer)
 {
     const struct container_settings *settings = container->settings;
     char status[128], *command = command_line(container);
-    int64_t rw, root;
 
     json_object_begin(writer);
     json_kv_string(writer, "Id", container->id);
@@ -390,10 +390,9 @@ static void write_summary(struct engine *engine, struct container *container, bo
     json_key(writer, "Ports");
     json_array_begin(writer);
     json_array_end(writer);
-    if (size) {
-        container_sizes(engine, container, &rw, &root);
-        json_kv_int(writer, "SizeRw", rw);
-        json_kv_int(writer, "SizeRootFs", root);
+    if (sizes) {
+        json_kv_int(writer, "SizeRw", sizes[0]);
+        json_kv_int(writer, "SizeRootFs", sizes[1]);
     }
     json_key(writer, "Labels");
     if (settings->labels)
@@ -440,14 +439,20 @@ static void list(struct http_request *request, void *data)
         json_array_begin(&writer);
         for (size_t i = 0; i < count && (query.limit <= 0 || written < query.limit); i++) {
             struct container *container = containers[i];
+            int64_t sizes[2] = {0, 0};
             bool matched;
             pthread_mutex_lock(&container->lock);
             matched = list_matches(&query, container);
-            if (matched) {
-                write_summary(engine, container, query.size, now, &writer);
-                written++;
-            }
             pthread_mutex_unlock(&container->lock);
+            if (!matched)
+                continue;
+            /* Sizes ask the supervisor: not under the container's lock. */
+            if (query.size)
+                container_sizes(engine, container, &sizes[0], &sizes[1]);
+            pthread_mutex_lock(&container->lock);
+            write_summary(container, query.size ? sizes : NULL, now, &writer);
+            pthread_mutex_unlock(&container->lock);
+            written++;
         }
         json_array_end(&writer);
         http_respond_json_writer(request, 200, &writer);
@@ -458,16 +463,12 @@ static void list(struct http_request *request, void *data)
 
 /* ---- inspect ---- */
 
-static void write_graph_driver(struct engine *engine, struct container *container,
-                               struct json_writer *writer)
+static void write_graph_driver(char *const *layers, struct json_writer *writer)
 {
-    char **layers = NULL;
-    struct berr err;
-
     json_key(writer, "GraphDriver");
     json_object_begin(writer);
     json_key(writer, "Data");
-    if (containers_layers(engine, container, &layers, &err) == 0 && layers[0] && layers[1]) {
+    if (layers && layers[0] && layers[1]) {
         size_t length = 0;
         char *lower;
         for (size_t i = 1; layers[i]; i++)
@@ -486,7 +487,6 @@ static void write_graph_driver(struct engine *engine, struct container *containe
     } else {
         json_null(writer);
     }
-    json_free_string_array(layers);
     json_kv_string(writer, "Name", "overlay2");
     json_object_end(writer);
 }
@@ -525,13 +525,13 @@ static void write_network_settings(struct engine *engine, struct container *cont
     free(netns);
 }
 
-/* Hold container->lock. */
-static void write_inspect(struct engine *engine, struct container *container, bool size,
-                          struct json_writer *writer)
+/* layers (may be NULL) and sizes (NULL: not asked for) come from the
+ * supervisor beforehand. Hold container->lock. */
+static void write_inspect(struct engine *engine, struct container *container, char *const *layers,
+                          const int64_t *sizes, struct json_writer *writer)
 {
     const struct container_settings *settings = container->settings;
     char created[TIMEFMT_SIZE];
-    int64_t rw, root;
 
     json_object_begin(writer);
     json_kv_string(writer, "Id", container->id);
@@ -556,11 +556,10 @@ static void write_inspect(struct engine *engine, struct container *container, bo
     json_null(writer);
     json_key(writer, "HostConfig");
     json_value(writer, settings->host_config);
-    write_graph_driver(engine, container, writer);
-    if (size) {
-        container_sizes(engine, container, &rw, &root);
-        json_kv_int(writer, "SizeRw", rw);
-        json_kv_int(writer, "SizeRootFs", root);
+    write_graph_driver(layers, writer);
+    if (sizes) {
+        json_kv_int(writer, "SizeRw", sizes[0]);
+        json_kv_int(writer, "SizeRootFs", sizes[1]);
     }
     json_key(writer, "Mounts");
     spec_write_mount_points(writer, settings->host_config);
@@ -574,16 +573,25 @@ static void inspect(struct http_request *request, void *data)
 {
     struct engine *engine = data;
     struct container *container = route_container(request, engine);
+    bool size = http_request_query_bool(request, "size", false);
+    int64_t sizes[2] = {0, 0};
     struct json_writer writer;
+    char **layers = NULL;
+    struct berr err;
 
     if (!container)
         return;
+    if (containers_layers(engine, container, &layers, &err))
+        layers = NULL; /* GraphDriver.Data is then null */
+    if (size)
+        container_sizes(engine, container, &sizes[0], &sizes[1]);
     if (json_writer_start(request, &writer)) {
         pthread_mutex_lock(&container->lock);
-        write_inspect(engine, container, http_request_query_bool(request, "size", false), &writer);
+        write_inspect(engine, container, layers, size ? sizes : NULL, &writer);
         pthread_mutex_unlock(&container->lock);
         http_respond_json_writer(request, 200, &writer);
     }
+    json_free_string_array(layers);
     container_put(container);
 }
 

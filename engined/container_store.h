@@ -19,9 +19,9 @@
  * Locking, the part every user of this header must follow:
  *  - container->lock guards every field marked (lock). Hold it briefly:
  *    read or change fields, container_save, broadcast `changed`, unlock.
- *    Never make a supervisor call or wait for a client while holding it
- *    (except the start path between Tasks.Create and marking the state,
- *    which sets `starting` and releases it first).
+ *    Never make a supervisor call or wait for a client while holding it:
+ *    a start sets `starting` and an exit `exiting`, then let it go for
+ *    their supervisor calls.
  *  - container->operation serializes the lifecycle operations (start,
  *    stop, restart, remove, pause, unpause, update, rename, the monitor's
  *    restarts). Kill does not take it (it must reach a container that a
@@ -131,6 +131,7 @@ struct container {
     uint64_t exits; /* (lock) bumped at each exit or restart-exit: waiters compare */
     bool removed;   /* (lock) out of the store; waiters of "removed" end */
     bool starting;  /* (lock) a start is between Tasks.Create and its outcome */
+    bool exiting;   /* (lock) the monitor is recording an exit (deleting the task) */
 
     /* The restart policy's (monitor.c), (lock): */
     bool exit_on_next;        /* the next exit is final: no restart (stop, kill, rm) */

@@ -218,10 +218,12 @@ void monitor_handle_exit(struct engine *engine, struct container *container, uin
     while (container->starting)
         pthread_cond_wait(&container->changed, &container->lock);
     if (!container->state.running || container->state.restarting || container->removed ||
-        (pid && container->state.pid && pid != container->state.pid)) {
+        container->exiting || (pid && container->state.pid && pid != container->state.pid)) {
         pthread_mutex_unlock(&container->lock);
         return;
     }
+    container->exiting = true;
+    pthread_mutex_unlock(&container->lock);
     /* The supervisor's word on the exit is the task's; deleting it frees
      * the shim and the mounts, and lets the next start create a task. */
     rc = sv_task_delete(engine->supervisor, container->id, &deleted, &err);
@@ -231,6 +233,8 @@ void monitor_handle_exit(struct engine *engine, struct container *container, uin
     } else if (rc != BERR_NOT_FOUND) {
         log_warn("container %.12s: delete its task: %s", container->id, err.message);
     }
+    pthread_mutex_lock(&container->lock);
+    container->exiting = false;
     container->state.running = container->state.paused = false;
     container->state.pid = 0;
     container->state.exit_code = (int)status;

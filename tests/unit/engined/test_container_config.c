@@ -137,8 +137,7 @@ static void test_host_config_defaults_and_checks(void **state)
                            NULL, &built, &err),
                      0);
     assert_int_equal(YAJL_GET_INTEGER(json_get(built.host, "ShmSize")), 67108864);
-    assert_string_equal(json_get(json_get(built.host, "LogConfig"), "Type")->u.string,
-                        "json-file");
+    assert_string_equal(json_get(json_get(built.host, "LogConfig"), "Type")->u.string, "json-file");
     assert_true(YAJL_IS_ARRAY(json_get(built.host, "MaskedPaths")));
     assert_int_equal(built.settings->restart_policy, RESTART_ON_FAILURE);
     assert_int_equal(built.settings->restart_max_retries, 2);
@@ -164,13 +163,13 @@ static void test_host_config_defaults_and_checks(void **state)
                            "\"named:/data\"]}}",
                            NULL, &built, &err),
                      BERR_INVALID);
-    assert_int_equal(build("{\"Image\":\"x\",\"Cmd\":[\"true\"],\"Env\":[\"NOVALUE\"]}", NULL,
-                           &built, &err),
-                     BERR_INVALID);
+    assert_int_equal(
+        build("{\"Image\":\"x\",\"Cmd\":[\"true\"],\"Env\":[\"NOVALUE\"]}", NULL, &built, &err),
+        BERR_INVALID);
 }
 
-static yajl_val spec_of(struct built *built, const char *passwd, const char *group,
-                        bool strict, struct berr *err, int *rc)
+static yajl_val spec_of(struct built *built, const char *passwd, const char *group, bool strict,
+                        struct berr *err, int *rc)
 {
     struct spec_input input = {0};
     char *text = NULL;
@@ -222,16 +221,14 @@ static void test_spec_user_and_process(void **state)
     assert_string_equal(string_at(env, 0), "PATH=/custom");
     assert_string_equal(string_at(env, 1), "HOSTNAME=0123456789ab");
     assert_string_equal(string_at(env, 2), "TERM=xterm");
-    assert_string_equal(json_get(json_get(spec, "linux"), "cgroupsPath")->u.string,
-                        "/berth/" ID);
+    assert_string_equal(json_get(json_get(spec, "linux"), "cgroupsPath")->u.string, "/berth/" ID);
     assert_true(YAJL_IS_TRUE(json_get(json_get(spec, "process"), "terminal")));
     yajl_tree_free(spec);
     /* A user the image does not know: an error at start, root at create. */
     container_config_output_free(&built.output);
     container_settings_put(built.settings);
-    assert_int_equal(build("{\"Image\":\"x\",\"User\":\"ghost\",\"Cmd\":[\"id\"]}", NULL,
-                           &built, &err),
-                     0);
+    assert_int_equal(
+        build("{\"Image\":\"x\",\"User\":\"ghost\",\"Cmd\":[\"id\"]}", NULL, &built, &err), 0);
     assert_null(spec_of(&built, passwd, group, true, &err, &rc));
     assert_int_equal(rc, BERR_INVALID);
     spec = spec_of(&built, passwd, group, false, &err, &rc);
@@ -281,11 +278,10 @@ static void test_spec_security(void **state)
     seccomp = json_get(json_get(spec, "linux"), "seccomp");
     assert_string_equal(json_get(seccomp, "defaultAction")->u.string, "SCMP_ACT_ERRNO");
     assert_true(has_syscall(seccomp, "read"));
-    assert_true(has_syscall(seccomp, "ptrace"));     /* CAP_SYS_PTRACE's group */
-    assert_false(has_syscall(seccomp, "mount"));     /* CAP_SYS_ADMIN's */
+    assert_true(has_syscall(seccomp, "ptrace"));      /* CAP_SYS_PTRACE's group */
+    assert_false(has_syscall(seccomp, "mount"));      /* CAP_SYS_ADMIN's */
     assert_false(has_syscall(seccomp, "kexec_load")); /* nobody's */
-    assert_string_equal(string_at(json_get(json_get(spec, "process"), "args"), 0),
-                        SPEC_INIT_PATH);
+    assert_string_equal(string_at(json_get(json_get(spec, "process"), "args"), 0), SPEC_INIT_PATH);
     mounts = json_get(spec, "mounts");
     for (size_t i = 0; i < mounts->u.array.len; i++) {
         yajl_val mount = mounts->u.array.values[i];
@@ -321,11 +317,9 @@ static void test_update(void **state)
                            "67108864,\"MemorySwap\":-1,\"CpuShares\":100}}",
                            NULL, &built, &err),
                      0);
-    assert_int_equal(json_parse("{\"Memory\":134217728,\"CpuShares\":0,\"Privileged\":true}",
-                                &update, &err),
-                     0);
     assert_int_equal(
-        container_config_update(built.host, update, false, &text, &changed, &err), 0);
+        json_parse("{\"Memory\":134217728,\"CpuShares\":0,\"Privileged\":true}", &update, &err), 0);
+    assert_int_equal(container_config_update(built.host, update, false, &text, &changed, &err), 0);
     assert_true(changed);
     assert_int_equal(json_parse(text, &host, &err), 0);
     assert_int_equal(YAJL_GET_INTEGER(json_get(host, "Memory")), 134217728);

@@ -97,9 +97,9 @@ static void test_filters(void **state)
     struct berr err;
 
     (void)state;
-    assert_int_equal(filters_parse("{\"label\":{\"a=b\":true,\"c\":true},\"name\":[\"^/we\"]}",
-                                   &filters, &err),
-                     0);
+    assert_int_equal(
+        filters_parse("{\"label\":{\"a=b\":true,\"c\":true},\"name\":[\"^/we\"]}", &filters, &err),
+        0);
     assert_int_equal(filters_check_keys(filters, allowed, &err), 0);
     assert_int_equal(json_parse("{\"a\":\"b\",\"c\":\"\"}", &labels, &err), 0);
     assert_true(filters_match_labels(filters, "label", labels));
