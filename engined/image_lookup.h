@@ -29,8 +29,8 @@ int image_lookup(struct rpc_client *supervisor, const char *ref, struct image_fo
                  struct berr *err);
 void image_found_free(struct image_found *image);
 
-/* True when image (an image_found id) is what ref names, for the
- * "ancestor" filter: name, full ID or ID prefix. */
+/* Just the ID ("sha256:...", malloc'ed) of the image ref names, for the
+ * "ancestor" filter. */
 int image_lookup_id(struct rpc_client *supervisor, const char *ref, char **id, struct berr *err);
 
 #endif
