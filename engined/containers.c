@@ -245,6 +245,7 @@ static int start_locked(struct engine *engine, struct container *container, bool
         container->state.running = container->state.restarting = false;
         container->state.paused = false;
         container->state.pid = 0;
+        container->exits++; /* a next-exit waiter (docker run's) ends with the failure */
     } else {
         container->state.running = true;
         container->state.paused = container->state.restarting = false;

@@ -124,8 +124,19 @@ def test_bad_arguments(stack):
 
 
 def test_start_failures_keep_the_container(stack):
+    import threading
     container = stack.out("create", "busybox", "no-such-command")
+    waited = {}
+    # `docker run` waits for the next exit before it starts: a failed start
+    # ends that wait too.
+    thread = threading.Thread(target=lambda: waited.update(response=stack.api(
+        "POST", "/containers/%s/wait" % container, query={"condition": "next-exit"}, timeout=30)))
+    thread.start()
+    import time
+    time.sleep(0.2)
     result = stack.docker("start", container, check=False)
+    thread.join(30)
+    assert waited["response"].json()["StatusCode"] == 127
     assert result.returncode != 0 and "executable file not found" in result.stderr
     state = stack.inspect(container)["State"]
     assert state["ExitCode"] == 127 and "executable file not found" in state["Error"]
