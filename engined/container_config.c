@@ -822,6 +822,16 @@ int container_config_update(yajl_val host_config, yajl_val update, bool auto_rem
         return berr_set(err, BERR_INVALID,
                         "Restart policy cannot be updated because AutoRemove is enabled for the "
                         "container");
+    {
+        int64_t memory = 0, swap = 0, old_swap = 0;
+        json_get_int64(update, "Memory", &memory, NULL);
+        json_get_int64(update, "MemorySwap", &swap, NULL);
+        json_get_int64(host_config, "MemorySwap", &old_swap, NULL);
+        if (memory > 0 && swap == 0 && old_swap > 0 && memory > old_swap)
+            return berr_set(err, BERR_INVALID,
+                            "Memory limit should be smaller than already set memoryswap limit, "
+                            "update the memoryswap at the same time");
+    }
     if ((rc = update_overrides(host_config, update, &overrides_text, resources_changed, err)) ||
         (rc = json_parse(overrides_text, &overrides, err)) ||
         (rc = json_writer_init(&writer, false, err)))
