@@ -16,6 +16,7 @@
 #include "events.h"
 #include "grpc_client.h"
 #include "http_server.h"
+#include "image_store.h"
 
 /* Where the engine's images, containers and tasks live in the supervisor. */
 #define ENGINE_NAMESPACE "berth"
@@ -34,6 +35,7 @@ struct engine {
     struct rpc_client *supervisor;
     struct http_server *http;
     struct engine_events *events;
+    struct image_store *images; /* Docker's image model over the supervisor's */
     struct container_store *containers; /* Docker's containers (container_store.h) */
     struct monitor *monitor;            /* exits, restart policies (monitor.h) */
     const char *init_path;              /* the --init binary (tini-static); NULL: none */
@@ -42,6 +44,7 @@ struct engine {
 
 /* Each API area's routes (api_*.c). */
 int api_system_register(struct engine *engine, struct berr *err);
+int api_images_register(struct engine *engine, struct berr *err);
 int api_containers_register(struct engine *engine, struct berr *err);
 
 #endif

@@ -94,6 +94,7 @@ struct http_request {
 struct http_stream {
     struct http_server *server;
     int write_fd;
+    int abort_fd; /* eventfd: written by http_stream_abort */
     int epoll_fd; /* the pipe's write end (ERR when the reader left) + stop_fd */
     http_stream_writer writer;
     void *context;
@@ -103,6 +104,7 @@ struct http_stream {
 struct stream_reader {
     struct http_server *server;
     int read_fd;
+    int abort_fd; /* readable once the writer aborted: end without the last chunk */
     int client_fd;
 };
 
@@ -295,6 +297,52 @@ const char *http_request_param(const struct http_request *request, const char *n
 const char *http_request_query(const struct http_request *request, const char *name)
 {
     return MHD_lookup_connection_value(request->connection, MHD_GET_ARGUMENT_KIND, name);
+}
+
+struct query_values {
+    const char *name;
+    const char **values;
+    size_t count, capacity;
+    bool failed;
+};
+
+static enum MHD_Result collect_query_value(void *cls, enum MHD_ValueKind kind, const char *key,
+                                           const char *value)
+{
+    struct query_values *query = cls;
+
+    (void)kind;
+    if (strcmp(key, query->name) != 0)
+        return MHD_YES;
+    if (query->count + 2 > query->capacity) {
+        size_t capacity = query->capacity ? query->capacity * 2 : 8;
+        const char **grown = realloc(query->values, capacity * sizeof(char *));
+        if (!grown) {
+            query->failed = true;
+            return MHD_NO;
+        }
+        query->values = grown;
+        query->capacity = capacity;
+    }
+    query->values[query->count++] = value ? value : "";
+    query->values[query->count] = NULL;
+    return MHD_YES;
+}
+
+const char **http_request_query_all(const struct http_request *request, const char *name,
+                                    size_t *count)
+{
+    struct query_values query = {.name = name};
+
+    MHD_get_connection_values(request->connection, MHD_GET_ARGUMENT_KIND, collect_query_value,
+                              &query);
+    if (query.failed || !query.values) {
+        free(query.values);
+        query.values = calloc(1, sizeof(char *));
+        query.count = 0;
+    }
+    *count = query.count;
+    return query.values;
 }
 
 bool http_request_query_bool(const struct http_request *request, const char *name, bool fallback)
@@ -490,8 +538,11 @@ static ssize_t read_stream(void *cls, uint64_t position, char *buffer, size_t ma
             got = read(reader->read_fd, buffer, max);
             if (got > 0)
                 return got;
-            if (got == 0)
-                return MHD_CONTENT_READER_END_OF_STREAM;
+            if (got == 0) {
+                struct pollfd aborted = {reader->abort_fd, POLLIN, 0};
+                return poll(&aborted, 1, 0) > 0 ? MHD_CONTENT_READER_END_WITH_ERROR
+                                                : MHD_CONTENT_READER_END_OF_STREAM;
+            }
             if (errno == EINTR || errno == EAGAIN)
                 continue;
             return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -507,6 +558,7 @@ static void free_stream_reader(void *cls)
     struct stream_reader *reader = cls;
 
     close(reader->read_fd); /* the writer's next write fails: it ends */
+    close(reader->abort_fd);
     free(reader);
 }
 
@@ -520,6 +572,7 @@ static void *run_stream_writer(void *argument)
         stream->free_context(stream->context);
     close(stream->write_fd); /* end of the body */
     close(stream->epoll_fd);
+    close(stream->abort_fd);
     free(stream);
     pthread_mutex_lock(&server->lock);
     if (--server->writers == 0)
@@ -543,6 +596,10 @@ void http_respond_stream(struct http_request *request, int status, const char *c
     pthread_t thread;
 
     if (!stream || !reader || pipe2(fds, O_CLOEXEC) < 0)
+        goto fail;
+    stream->abort_fd = reader->abort_fd = -1;
+    if ((stream->abort_fd = eventfd(0, EFD_CLOEXEC)) < 0 ||
+        (reader->abort_fd = fcntl(stream->abort_fd, F_DUPFD_CLOEXEC, 0)) < 0)
         goto fail;
     stream->server = request->server;
     stream->write_fd = fds[1];
@@ -585,6 +642,10 @@ void http_respond_stream(struct http_request *request, int status, const char *c
 fail:
     if (stream && stream->epoll_fd > 0)
         close(stream->epoll_fd);
+    if (stream && stream->abort_fd > 0)
+        close(stream->abort_fd);
+    if (reader && reader->abort_fd > 0)
+        close(reader->abort_fd);
     if (fds[0] >= 0)
         close(fds[0]);
     if (fds[1] >= 0)
@@ -611,6 +672,14 @@ int http_stream_write(struct http_stream *stream, const void *data, size_t lengt
         length -= (size_t)written;
     }
     return 0;
+}
+
+void http_stream_abort(struct http_stream *stream)
+{
+    uint64_t one = 1;
+
+    if (write(stream->abort_fd, &one, sizeof(one)) < 0)
+        log_warn("http: cannot mark a stream aborted: %s", strerror(errno));
 }
 
 bool http_stream_closed(struct http_stream *stream)

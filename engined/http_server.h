@@ -76,6 +76,10 @@ int http_request_api_version(const struct http_request *request);  /* 147 for 1.
 const char *http_request_param(const struct http_request *request, const char *name);
 /* A query argument, or NULL. */
 const char *http_request_query(const struct http_request *request, const char *name);
+/* Every value of a repeated query argument (?names=a&names=b), in order:
+ * a NULL-terminated array to free() (the strings belong to the request). */
+const char **http_request_query_all(const struct http_request *request, const char *name,
+                                    size_t *count);
 /* Docker's booleans: "1", "true", "True" are true; "0", "false", "" false;
  * absent: fallback. */
 bool http_request_query_bool(const struct http_request *request, const char *name, bool fallback);
@@ -121,6 +125,10 @@ void http_respond_stream(struct http_request *request, int status, const char *c
 /* Blocks until the client took the bytes; BERR_CANCELLED once it went away. */
 int http_stream_write(struct http_stream *stream, const void *data, size_t length,
                       struct berr *err);
+/* Ends the body as broken rather than complete (the connection closes
+ * without the last chunk), so the client sees an error and not a short
+ * but well-formed body: for a writer that failed half-way (an archive). */
+void http_stream_abort(struct http_stream *stream);
 /* True once the client went away (for writers that wait for something). */
 bool http_stream_closed(struct http_stream *stream);
 /* A descriptor that becomes readable (POLLERR/POLLHUP) when the client goes

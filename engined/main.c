@@ -44,6 +44,7 @@ typedef int (*api_register)(struct engine *engine, struct berr *err);
 
 static const api_register apis[] = {
     api_system_register,
+    api_images_register,
     api_containers_register,
 };
 
@@ -198,6 +199,8 @@ static int serve(struct engine *engine, const sigset_t *signals, struct berr *er
         return rc;
     if ((rc = rpc_client_open(engine->supervisor_address, &engine->supervisor, err)))
         return berr_prefix(err, "supervisor %s", engine->supervisor_address);
+    if ((rc = image_store_create(engine->supervisor, &engine->images, err)))
+        return rc;
     if ((rc = container_store_open(engine->root, &engine->containers, err)))
         return rc;
     rootfs_views_cleanup(engine->state);
@@ -270,6 +273,7 @@ out:
     monitor_stop(&engine);
     container_store_close(engine.containers);
     engine_events_destroy(engine.events);
+    image_store_destroy(engine.images);
     if (engine.supervisor)
         rpc_client_close(engine.supervisor);
     if (lock_fd >= 0)
