@@ -6,6 +6,7 @@
  * containers.h (or reads the store), and writes Docker's JSON shapes.
  * Attach, logs, exec, resize and stats are other files' (later).
  */
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,18 +15,106 @@
 #include "container_store.h"
 #include "containers.h"
 #include "engine.h"
-#include "filters.h"
-#include "image_lookup.h"
+#include "docker_filters.h"
+#include "image_store.h"
 #include "log.h"
 #include "rootfs.h"
 #include "sandbox.h"
 #include "signals.h"
 #include "spec.h"
 #include "supervisor_api.h"
+#include "docker_time.h"
 #include "timefmt.h"
 #include "top.h"
 
 #define WAIT_POLL_MS 250
+
+/* ---- filters (docker_filters.h) and the matching containers need ---- */
+
+static const char *const *filter_values(const struct docker_filters *filters, const char *name)
+{
+    size_t count = 0;
+    const char *const *values = docker_filters_values(filters, name, &count);
+
+    return count ? values : NULL;
+}
+
+static bool filter_has(const struct docker_filters *filters, const char *name)
+{
+    return filter_values(filters, name) != NULL;
+}
+
+static bool regex_matches(const char *pattern, const char *text)
+{
+    regex_t regex;
+    bool matched;
+
+    if (regcomp(&regex, pattern, REG_EXTENDED | REG_NOSUB) != 0)
+        return strstr(text, pattern) != NULL;
+    matched = regexec(&regex, text, 0, NULL, 0) == 0;
+    regfree(&regex);
+    return matched;
+}
+
+/* dockerd's Match: any value, as an unanchored regular expression (names
+ * and ids of containers are matched so: name=^/web$). */
+static bool filter_regex(const struct docker_filters *filters, const char *name, const char *text)
+{
+    size_t count = 0;
+    const char *const *values = docker_filters_values(filters, name, &count);
+
+    if (!count)
+        return true;
+    for (size_t i = 0; i < count; i++)
+        if (regex_matches(values[i], text))
+            return true;
+    return false;
+}
+
+/* Config.Labels as the key, value, ..., NULL pairs docker_filters takes. */
+static const char **label_pairs(yajl_val labels)
+{
+    size_t count = YAJL_IS_OBJECT(labels) ? labels->u.object.len : 0, n = 0;
+    const char **pairs = calloc(2 * count + 1, sizeof(*pairs));
+
+    for (size_t i = 0; pairs && i < count; i++) {
+        if (!YAJL_IS_STRING(labels->u.object.values[i]))
+            continue;
+        pairs[n++] = labels->u.object.keys[i];
+        pairs[n++] = labels->u.object.values[i]->u.string;
+    }
+    return pairs;
+}
+
+static bool filter_labels(const struct docker_filters *filters, const char *name, yajl_val labels)
+{
+    const char **pairs;
+    bool matched;
+
+    if (!filter_has(filters, name))
+        return true;
+    if (!(pairs = label_pairs(labels)))
+        return false;
+    matched = docker_filters_match_pairs(filters, name, pairs);
+    free(pairs);
+    return matched;
+}
+
+/* labels has KEY (expression "KEY") or KEY=VALUE ("KEY=VALUE"). */
+static bool label_holds(yajl_val labels, const char *expression)
+{
+    const char *equals = strchr(expression, '=');
+    size_t length = equals ? (size_t)(equals - expression) : strlen(expression);
+
+    for (size_t k = 0; YAJL_IS_OBJECT(labels) && k < labels->u.object.len; k++) {
+        yajl_val value = labels->u.object.values[k];
+        if (strlen(labels->u.object.keys[k]) != length ||
+            strncmp(labels->u.object.keys[k], expression, length) != 0)
+            continue;
+        return !equals || (YAJL_IS_STRING(value) && strcmp(value->u.string, equals + 1) == 0);
+    }
+    return false;
+}
 
 /* ---- helpers ---- */
 
@@ -197,7 +286,7 @@ static const char *const valid_states[] = {"created", "restarting", "running", "
                                            "paused",  "exited",     "dead",    NULL};
 
 struct list_query {
-    struct filters *filters;
+    struct docker_filters *filters;
     bool all, size;
     long long limit;
     int64_t before, since; /* creation times; 0: none */
@@ -206,15 +295,15 @@ struct list_query {
 
 static void list_query_free(struct list_query *query)
 {
-    filters_free(query->filters);
+    docker_filters_free(query->filters);
     json_free_string_array(query->ancestors);
 }
 
 /* The creation time of the container a before/since filter names. */
-static int reference_time(struct engine *engine, const struct filters *filters, const char *key,
-                          int64_t *out, struct berr *err)
+static int reference_time(struct engine *engine, const struct docker_filters *filters,
+                          const char *key, int64_t *out, struct berr *err)
 {
-    const char *const *values = filters_values(filters, key);
+    const char *const *values = filter_values(filters, key);
     struct container *container;
     int rc;
 
@@ -230,9 +319,9 @@ static int reference_time(struct engine *engine, const struct filters *filters, 
     return 0;
 }
 
-static int check_list_values(const struct filters *filters, struct berr *err)
+static int check_list_values(const struct docker_filters *filters, struct berr *err)
 {
-    const char *const *values = filters_values(filters, "status");
+    const char *const *values = filter_values(filters, "status");
 
     for (size_t i = 0; values && values[i]; i++) {
         size_t k;
@@ -241,7 +330,7 @@ static int check_list_values(const struct filters *filters, struct berr *err)
         if (!valid_states[k])
             return berr_set(err, BERR_INVALID, "invalid filter 'status=%s'", values[i]);
     }
-    values = filters_values(filters, "exited");
+    values = filter_values(filters, "exited");
     for (size_t i = 0; values && values[i]; i++) {
         char *end;
         strtol(values[i], &end, 10);
@@ -262,25 +351,30 @@ static int parse_list_query(struct http_request *request, struct engine *engine,
     query->all = http_request_query_bool(request, "all", false);
     query->size = http_request_query_bool(request, "size", false);
     if ((rc = http_request_query_int(request, "limit", 0, &query->limit, err)) ||
-        (rc = filters_parse(http_request_query(request, "filters"), &query->filters, err)) ||
-        (rc = filters_check_keys(query->filters, list_filter_keys, err)) ||
+        (rc = docker_filters_parse(http_request_query(request, "filters"), &query->filters, err)) ||
+        (rc = docker_filters_validate(query->filters, list_filter_keys, err)) ||
         (rc = check_list_values(query->filters, err)) ||
         (rc = reference_time(engine, query->filters, "before", &query->before, err)) ||
         (rc = reference_time(engine, query->filters, "since", &query->since, err)))
         return rc;
     /* dockerd: these filters look at stopped containers too. */
-    if (filters_has(query->filters, "status") || filters_has(query->filters, "exited") ||
+    if (filter_has(query->filters, "status") || filter_has(query->filters, "exited") ||
         query->before || query->since)
         query->all = true;
-    ancestors = filters_values(query->filters, "ancestor");
+    ancestors = filter_values(query->filters, "ancestor");
     query->ancestors = calloc(1, sizeof(char *));
     if (!query->ancestors)
         return berr_set(err, BERR_NOMEM, "out of memory");
     for (size_t i = 0; ancestors && ancestors[i]; i++) {
-        char *id = NULL, **grown;
+        struct image_lookup lookup;
+        char *id, **grown;
         struct berr ignored;
-        if (image_lookup_id(engine->supervisor, ancestors[i], &id, &ignored))
+        if (image_store_lookup(engine->images, ancestors[i], &lookup, &ignored))
             continue; /* an unknown image is no container's ancestor */
+        id = strdup(lookup.info->id);
+        image_lookup_free(&lookup);
+        if (!id)
+            return berr_set(err, BERR_NOMEM, "out of memory");
         grown = realloc(query->ancestors, (n + 2) * sizeof(char *));
         if (!grown) {
             free(id);
@@ -296,7 +390,7 @@ static int parse_list_query(struct http_request *request, struct engine *engine,
 static bool matches_ancestor(const struct list_query *query, const struct container *container,
                              const struct container_settings *settings)
 {
-    const char *const *values = filters_values(query->filters, "ancestor");
+    const char *const *values = filter_values(query->filters, "ancestor");
 
     if (!values)
         return true;
@@ -309,24 +403,25 @@ static bool matches_ancestor(const struct list_query *query, const struct contai
     return false;
 }
 
-static bool matches_health(const struct filters *filters, const struct container *container)
+static bool matches_health(const struct docker_filters *filters, const struct container *container)
 {
     const char *status = "none";
     yajl_val health = NULL;
     bool matched;
 
-    if (!filters_has(filters, "health"))
+    if (!filter_has(filters, "health"))
         return true;
     if (container->state.health && json_parse(container->state.health, &health, NULL) == 0)
         json_get_string(health, "Status", &status, NULL);
-    matched = filters_match_exact(filters, "health", status);
+    matched = docker_filters_exact(filters, "health", status);
     yajl_tree_free(health);
     return matched;
 }
 
-static bool matches_volume(const struct filters *filters, const struct container_settings *settings)
+static bool matches_volume(const struct docker_filters *filters,
+                           const struct container_settings *settings)
 {
-    const char *const *values = filters_values(filters, "volume");
+    const char *const *values = filter_values(filters, "volume");
     yajl_val binds = json_get(settings->host_config, "Binds");
 
     if (!values)
@@ -343,7 +438,7 @@ static bool matches_volume(const struct filters *filters, const struct container
 static bool list_matches(const struct list_query *query, const struct container *container)
 {
     const struct container_settings *settings = container->settings;
-    const struct filters *filters = query->filters;
+    const struct docker_filters *filters = query->filters;
     char exit_code[16];
 
     if (!query->all && !container->state.running)
@@ -353,19 +448,19 @@ static bool list_matches(const struct list_query *query, const struct container 
     if (query->since && container->created <= query->since)
         return false;
     snprintf(exit_code, sizeof(exit_code), "%d", container->state.exit_code);
-    if (filters_has(filters, "exited") &&
+    if (filter_has(filters, "exited") &&
         (container->state.running || !container->state.started_at ||
-         !filters_match_exact(filters, "exited", exit_code)))
+         !docker_filters_exact(filters, "exited", exit_code)))
         return false;
-    if (filters_has(filters, "publish") || filters_has(filters, "expose"))
+    if (filter_has(filters, "publish") || filter_has(filters, "expose"))
         return false; /* no published or exposed ports yet */
-    if (filters_has(filters, "is-task") && !filters_match_exact(filters, "is-task", "false"))
+    if (filter_has(filters, "is-task") && !docker_filters_exact(filters, "is-task", "false"))
         return false;
-    return filters_match(filters, "id", container->id) &&
-           filters_match(filters, "name", container->name) &&
-           filters_match_exact(filters, "status", container_status(container)) &&
-           filters_match_labels(filters, "label", settings->labels) &&
-           filters_match_exact(filters, "network", network_name(settings)) &&
+    return filter_regex(filters, "id", container->id) &&
+           filter_regex(filters, "name", container->name) &&
+           docker_filters_exact(filters, "status", container_status(container)) &&
+           filter_labels(filters, "label", settings->labels) &&
+           docker_filters_exact(filters, "network", network_name(settings)) &&
            matches_ancestor(query, container, settings) && matches_health(filters, container) &&
            matches_volume(filters, settings);
 }
@@ -422,7 +517,7 @@ static void list(struct http_request *request, void *data)
     struct container **containers = NULL;
     struct list_query query;
     struct json_writer writer;
-    int64_t now = timefmt_now();
+    int64_t now = docker_time_now();
     long long written = 0;
     size_t count = 0;
     struct berr err;
@@ -925,20 +1020,20 @@ static void top(struct http_request *request, void *data)
 
 static const char *const prune_filter_keys[] = {"until", "label", "label!", NULL};
 
-static bool prune_matches(const struct filters *filters, int64_t until,
+static bool prune_matches(const struct docker_filters *filters, int64_t until,
                           const struct container *container)
 {
-    const char *const *excluded = filters_values(filters, "label!");
+    const char *const *excluded = filter_values(filters, "label!");
     const struct container_settings *settings = container->settings;
 
     if (container->state.running || container->state.removing)
         return false;
     if (until && container->created >= until)
         return false;
-    if (!filters_match_labels(filters, "label", settings->labels))
+    if (!filter_labels(filters, "label", settings->labels))
         return false;
     for (size_t i = 0; excluded && excluded[i]; i++)
-        if (filters_label_holds(settings->labels, excluded[i]))
+        if (label_holds(settings->labels, excluded[i]))
             return false;
     return true;
 }
@@ -947,7 +1042,7 @@ static void prune(struct http_request *request, void *data)
 {
     struct engine *engine = data;
     struct container **containers = NULL;
-    struct filters *filters = NULL;
+    struct docker_filters *filters = NULL;
     const char *const *until_values;
     struct json_writer writer;
     int64_t until = 0, reclaimed = 0;
@@ -956,15 +1051,15 @@ static void prune(struct http_request *request, void *data)
     const char *attributes[] = {"reclaimed", total, NULL};
     struct berr err = {0};
 
-    if (filters_parse(http_request_query(request, "filters"), &filters, &err) ||
-        filters_check_keys(filters, prune_filter_keys, &err) ||
-        ((until_values = filters_values(filters, "until")) &&
-         timefmt_parse_filter_time(until_values[0], timefmt_now(), &until, &err)) ||
+    if (docker_filters_parse(http_request_query(request, "filters"), &filters, &err) ||
+        docker_filters_validate(filters, prune_filter_keys, &err) ||
+        ((until_values = filter_values(filters, "until")) &&
+         docker_time_parse(until_values[0], docker_time_now(), &until, &err)) ||
         container_store_list(engine->containers, &containers, &count, &err) ||
         !json_writer_start(request, &writer)) {
         if (err.code)
             http_respond_berr(request, &err);
-        filters_free(filters);
+        docker_filters_free(filters);
         container_list_free(containers, count);
         return;
     }
@@ -992,7 +1087,7 @@ static void prune(struct http_request *request, void *data)
     snprintf(total, sizeof(total), "%lld", (long long)reclaimed);
     engine_events_publish(engine->events, "container", "prune", "", attributes);
     http_respond_json_writer(request, 200, &writer);
-    filters_free(filters);
+    docker_filters_free(filters);
     container_list_free(containers, count);
 }
 

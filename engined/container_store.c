@@ -875,7 +875,7 @@ static int fill_new(struct container_store *store, struct container *container,
                     const struct container_new *spec, struct berr *err)
 {
     snprintf(container->id, sizeof(container->id), "%s", spec->id);
-    container->created = timefmt_now();
+    container->created = docker_time_now();
     container->dir = join(store->directory, spec->id);
     container->image_id = strdup(spec->image_id);
     container->path = strdup(spec->path ? spec->path : "");

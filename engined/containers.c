@@ -14,7 +14,7 @@
 
 #include "container_config.h"
 #include "engine.h"
-#include "image_lookup.h"
+#include "image_store.h"
 #include "log.h"
 #include "monitor.h"
 #include "rootfs.h"
@@ -27,6 +27,8 @@
 #define KILL_WAIT_MS 10000
 /* The image's user database is small; refuse to read more. */
 #define USER_FILE_MAX (1u << 20)
+/* The supervisor container's label with the Docker name (/system/df shows it). */
+#define CONTAINER_NAME_LABEL "berth.engine/name"
 
 /* ---- small helpers ---- */
 
@@ -250,7 +252,7 @@ static int start_locked(struct engine *engine, struct container *container, bool
         container->state.running = true;
         container->state.paused = container->state.restarting = false;
         container->state.pid = pid;
-        container->state.started_at = timefmt_now();
+        container->state.started_at = docker_time_now();
         container->state.exit_code = 0;
         container->state.oom_killed = false;
         free(container->state.error);
@@ -558,6 +560,18 @@ int containers_rename(struct engine *engine, struct container *container, const 
         rc = berr_set(err, BERR_NOMEM, "out of memory");
     else
         rc = container_store_rename(engine->containers, container, name, err);
+    if (rc == 0) {
+        struct berr ignored;
+        char *new_name;
+        pthread_mutex_lock(&container->lock);
+        new_name = strdup(container->name);
+        pthread_mutex_unlock(&container->lock);
+        /* The supervisor's label names it for /system/df. */
+        if (new_name && sv_container_set_label(engine->supervisor, container->id,
+                                               CONTAINER_NAME_LABEL, new_name, &ignored))
+            log_warn("container %s: label its new name: %s", short_id(container), ignored.message);
+        free(new_name);
+    }
     pthread_mutex_unlock(&container->operation);
     if (rc == 0) {
         extra[1] = old_name;
@@ -649,7 +663,8 @@ out:
 /* ---- create ---- */
 
 struct creation {
-    struct image_found image;
+    struct image_resolved image; /* image_store_resolve's (unpacked already) */
+    yajl_val image_config;       /* image.config_json parsed */
     struct container_config_output config;
     struct container_settings *settings;
     struct container *container;
@@ -670,44 +685,41 @@ static void creation_undo(struct engine *engine, struct creation *creation)
 
 static void creation_free(struct creation *creation)
 {
-    image_found_free(&creation->image);
+    image_resolved_free(&creation->image);
+    yajl_tree_free(creation->image_config);
     container_config_output_free(&creation->config);
     container_settings_put(creation->settings);
     container_put(creation->container);
 }
 
-/* The supervisor's side: the unpacked image, the container, its snapshot.
- * The container is made first: a snapshot a container names is safe from
- * the supervisor's garbage collection, one prepared before is not. */
+/* The supervisor's side: the container, then its snapshot on the image's
+ * top layer (image_store_resolve unpacked the image). The container
+ * first: a snapshot a container names is safe from the supervisor's
+ * garbage collection, one prepared before is not. */
 static int create_in_supervisor(struct engine *engine, struct creation *creation, struct berr *err)
 {
     struct container *container = creation->container;
-    const char *labels[] = {"berth.engine/name", container->name, NULL};
-    char *chain_id = NULL, *spec = NULL;
+    /* berth.engine/name names it in /system/df; berth.image.id is what the
+     * images API's in-use check reads (image_store.h). */
+    const char *labels[] = {CONTAINER_NAME_LABEL, container->name, IMAGE_CONTAINER_LABEL_ID,
+                            creation->image.id, NULL};
+    char *spec = NULL;
     size_t length = 0;
     int rc;
 
-    if ((rc = sv_image_unpack(engine->supervisor, creation->image.name, &chain_id, err)))
-        return berr_prefix(err, "unpack image %s", creation->image.name);
     if ((rc = make_spec(engine, container, creation->settings, false, &spec, &length, err)))
-        goto out;
+        return rc;
     rc = sv_container_create(engine->supervisor, container->id, creation->image.name, spec, length,
                              container->snapshot_key, labels, err);
     free(spec);
-    if (rc) {
-        berr_prefix(err, "create the supervisor's container");
-        goto out;
-    }
+    if (rc)
+        return berr_prefix(err, "create the supervisor's container");
     creation->supervisor_container = true;
-    if ((rc = sv_snapshot_prepare(engine->supervisor, container->snapshot_key, chain_id, NULL,
-                                  err))) {
-        berr_prefix(err, "prepare the container's snapshot");
-        goto out;
-    }
+    if ((rc = sv_snapshot_prepare(engine->supervisor, container->snapshot_key,
+                                  creation->image.chain_id, NULL, err)))
+        return berr_prefix(err, "prepare the container's snapshot");
     creation->snapshot = true;
-out:
-    free(chain_id);
-    return rc;
+    return 0;
 }
 
 static int check_body(yajl_val body, const char **image, struct berr *err)
@@ -736,11 +748,17 @@ int containers_create(struct engine *engine, yajl_val body, const char *name, ch
 
     if ((rc = check_body(body, &image_ref, err)) ||
         (name && *name && (rc = container_name_check(name, err))) ||
-        (rc = image_lookup(engine->supervisor, image_ref, &creation.image, err)))
+        (rc = image_store_resolve(engine->images, image_ref, &creation.image, err)))
         goto out;
+    if ((rc = json_parse(creation.image.config_json, &creation.image_config, err))) {
+        berr_prefix(err, "image %s: config", creation.image.name);
+        goto out;
+    }
     container_id_generate(new_id);
     input.request = body;
-    input.image_config = creation.image.config;
+    input.image_config = json_get(creation.image_config, "config");
+    if (input.image_config && !YAJL_IS_OBJECT(input.image_config))
+        input.image_config = NULL;
     input.id = new_id;
     if ((rc = container_config_build(&input, &creation.config, err)) ||
         (rc = container_settings_make(creation.config.config, creation.config.host_config,

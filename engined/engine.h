@@ -35,7 +35,7 @@ struct engine {
     struct rpc_client *supervisor;
     struct http_server *http;
     struct engine_events *events;
-    struct image_store *images; /* Docker's image model over the supervisor's */
+    struct image_store *images;         /* Docker's image model over the supervisor's */
     struct container_store *containers; /* Docker's containers (container_store.h) */
     struct monitor *monitor;            /* exits, restart policies (monitor.h) */
     const char *init_path;              /* the --init binary (tini-static); NULL: none */

@@ -238,7 +238,7 @@ void monitor_handle_exit(struct engine *engine, struct container *container, uin
     container->state.running = container->state.paused = false;
     container->state.pid = 0;
     container->state.exit_code = (int)status;
-    container->state.finished_at = exited_at ? exited_at : timefmt_now();
+    container->state.finished_at = exited_at ? exited_at : docker_time_now();
     restart = should_restart(container, (int)status,
                              container->state.finished_at - container->state.started_at);
     if (restart) {
@@ -586,7 +586,7 @@ static void restore_stopped(struct engine *engine, struct container *container,
         container->state.paused = task->status != BERTH__SUPERVISOR__V1__STATUS__STATUS_RUNNING;
         container->state.pid = task->pid;
         if (!container->state.started_at)
-            container->state.started_at = timefmt_now();
+            container->state.started_at = docker_time_now();
         container->has_been_started_before = true;
         container_save_or_log(container);
         pthread_mutex_unlock(&container->lock);

@@ -5,6 +5,7 @@
  */
 #include "supervisor_api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,6 +222,31 @@ int sv_container_update_spec(struct rpc_client *client, const char *id, const ch
     container.spec.len = spec_length;
     request.container = &container;
     request.update_mask = mask;
+    request.n_update_mask = 1;
+    return call_discard(
+        client, &berth_supervisor_v1_containers_methods[BERTH_SUPERVISOR_V1_CONTAINERS_UPDATE],
+        &request.base, err);
+}
+
+int sv_container_set_label(struct rpc_client *client, const char *id, const char *key,
+                           const char *value, struct berr *err)
+{
+    Berth__Supervisor__V1__UpdateContainerRequest request =
+        BERTH__SUPERVISOR__V1__UPDATE_CONTAINER_REQUEST__INIT;
+    Berth__Supervisor__V1__Container container = BERTH__SUPERVISOR__V1__CONTAINER__INIT;
+    Berth__Supervisor__V1__Container__LabelsEntry entry =
+        BERTH__SUPERVISOR__V1__CONTAINER__LABELS_ENTRY__INIT;
+    Berth__Supervisor__V1__Container__LabelsEntry *entries[] = {&entry};
+    char mask[256], *masks[] = {mask};
+
+    snprintf(mask, sizeof(mask), "labels.%s", key);
+    entry.key = (char *)key;
+    entry.value = (char *)value;
+    container.id = (char *)id;
+    container.labels = entries;
+    container.n_labels = 1;
+    request.container = &container;
+    request.update_mask = masks;
     request.n_update_mask = 1;
     return call_discard(
         client, &berth_supervisor_v1_containers_methods[BERTH_SUPERVISOR_V1_CONTAINERS_UPDATE],

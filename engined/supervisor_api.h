@@ -63,6 +63,9 @@ int sv_container_create(struct rpc_client *client, const char *id, const char *i
                         const char *const *labels, struct berr *err);
 int sv_container_update_spec(struct rpc_client *client, const char *id, const char *spec,
                              size_t spec_length, struct berr *err);
+/* Sets one label of the supervisor's container. */
+int sv_container_set_label(struct rpc_client *client, const char *id, const char *key,
+                           const char *value, struct berr *err);
 /* A missing container is success. */
 int sv_container_delete(struct rpc_client *client, const char *id, struct berr *err);
 

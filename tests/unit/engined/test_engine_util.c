@@ -1,5 +1,5 @@
-/* The engine's small formats: Docker times, human durations, signals,
- * filters, generated names and name checks. */
+/* The engine's small formats: container times, human durations, signals,
+ * generated names and name checks. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -10,7 +10,6 @@
 #include <cmocka.h>
 
 #include "container_store.h"
-#include "filters.h"
 #include "names.h"
 #include "signals.h"
 #include "timefmt.h"
@@ -34,14 +33,6 @@ static void test_times(void **state)
     assert_int_equal(timefmt_parse_rfc3339("0001-01-01T00:00:00Z", &ns, &err), 0);
     assert_int_equal(ns, 0);
     assert_int_equal(timefmt_parse_rfc3339("yesterday", &ns, &err), BERR_INVALID);
-    assert_int_equal(timefmt_parse_filter_time("10m", 3600000000000LL, &ns, &err), 0);
-    assert_int_equal(ns, 3000000000000LL);
-    assert_int_equal(timefmt_parse_filter_time("1420559251.5", 0, &ns, &err), 0);
-    assert_int_equal(ns, 1420559251500000000LL);
-    assert_int_equal(timefmt_parse_filter_time("2015-01-06", 0, &ns, &err), 0);
-    assert_int_equal(ns, 1420502400000000000LL);
-    assert_int_equal(timefmt_parse_duration("1h30m", &ns, &err), 0);
-    assert_int_equal(ns, 5400000000000LL);
 }
 
 static void expect_duration(int64_t seconds, const char *text)
@@ -89,37 +80,6 @@ static void test_signals(void **state)
     assert_string_equal(signal_name(SIGHUP, buffer, sizeof(buffer)), "SIGHUP");
 }
 
-static void test_filters(void **state)
-{
-    struct filters *filters;
-    const char *const allowed[] = {"label", "name", "status", NULL};
-    yajl_val labels;
-    struct berr err;
-
-    (void)state;
-    assert_int_equal(
-        filters_parse("{\"label\":{\"a=b\":true,\"c\":true},\"name\":[\"^/we\"]}", &filters, &err),
-        0);
-    assert_int_equal(filters_check_keys(filters, allowed, &err), 0);
-    assert_int_equal(json_parse("{\"a\":\"b\",\"c\":\"\"}", &labels, &err), 0);
-    assert_true(filters_match_labels(filters, "label", labels));
-    assert_true(filters_match(filters, "name", "/web"));
-    assert_false(filters_match(filters, "name", "/mweb"));
-    assert_true(filters_match_exact(filters, "status", "anything")); /* no such key */
-    yajl_tree_free(labels);
-    assert_int_equal(json_parse("{\"a\":\"x\",\"c\":\"\"}", &labels, &err), 0);
-    assert_false(filters_match_labels(filters, "label", labels));
-    yajl_tree_free(labels);
-    filters_free(filters);
-    assert_int_equal(filters_parse("{\"colour\":[\"red\"]}", &filters, &err), 0);
-    assert_int_equal(filters_check_keys(filters, allowed, &err), BERR_INVALID);
-    assert_string_equal(err.message, "invalid filter 'colour'");
-    filters_free(filters);
-    assert_int_equal(filters_parse("{nope", &filters, &err), BERR_INVALID);
-    assert_int_equal(filters_parse(NULL, &filters, &err), 0);
-    filters_free(filters);
-}
-
 static void test_names(void **state)
 {
     char name[128];
@@ -140,8 +100,9 @@ static void test_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_times),   cmocka_unit_test(test_human_durations),
-        cmocka_unit_test(test_signals), cmocka_unit_test(test_filters),
+        cmocka_unit_test(test_times),
+        cmocka_unit_test(test_human_durations),
+        cmocka_unit_test(test_signals),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
