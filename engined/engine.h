@@ -24,6 +24,9 @@
 /* Supervisor calls that should answer at once (not Wait, not streams). */
 #define ENGINE_RPC_TIMEOUT_MS 60000
 
+struct container_store;
+struct monitor;
+
 struct engine {
     const char *root;    /* --root: persistent state (containers/<id>/...) */
     const char *state;   /* --state: runtime state */
@@ -32,12 +35,16 @@ struct engine {
     struct rpc_client *supervisor;
     struct http_server *http;
     struct engine_events *events;
-    struct image_store *images; /* Docker's image model over the supervisor's */
+    struct image_store *images;         /* Docker's image model over the supervisor's */
+    struct container_store *containers; /* Docker's containers (container_store.h) */
+    struct monitor *monitor;            /* exits, restart policies (monitor.h) */
+    const char *init_path;              /* the --init binary (tini-static); NULL: none */
     time_t started;
 };
 
 /* Each API area's routes (api_*.c). */
 int api_system_register(struct engine *engine, struct berr *err);
 int api_images_register(struct engine *engine, struct berr *err);
+int api_containers_register(struct engine *engine, struct berr *err);
 
 #endif

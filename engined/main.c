@@ -20,8 +20,11 @@
 #include <unistd.h>
 
 #include "berth_version.h"
+#include "container_store.h"
 #include "engine.h"
 #include "log.h"
+#include "monitor.h"
+#include "rootfs.h"
 
 #define DEFAULT_ROOT       "/var/lib/berth/engine"
 #define DEFAULT_STATE      "/run/berth/engine"
@@ -42,7 +45,21 @@ typedef int (*api_register)(struct engine *engine, struct berr *err);
 static const api_register apis[] = {
     api_system_register,
     api_images_register,
+    api_containers_register,
 };
+
+/* The init of --init: Debian's tini package ships a static build. */
+static const char *find_init(void)
+{
+    static const char *const candidates[] = {"/usr/bin/tini-static", "/usr/bin/docker-init",
+                                             "/usr/libexec/docker/docker-init",
+                                             "/usr/local/bin/tini-static"};
+
+    for (size_t i = 0; i < sizeof(candidates) / sizeof(candidates[0]); i++)
+        if (access(candidates[i], X_OK) == 0)
+            return candidates[i];
+    return NULL;
+}
 
 static void print_usage(FILE *out)
 {
@@ -184,6 +201,15 @@ static int serve(struct engine *engine, const sigset_t *signals, struct berr *er
         return berr_prefix(err, "supervisor %s", engine->supervisor_address);
     if ((rc = image_store_create(engine->supervisor, &engine->images, err)))
         return rc;
+    if ((rc = container_store_open(engine->root, &engine->containers, err)))
+        return rc;
+    rootfs_views_cleanup(engine->state);
+    engine->init_path = find_init();
+    /* Subscribed to exits before looking at any container: live restore
+     * then misses nothing that happens while it runs. */
+    if ((rc = monitor_start(engine, err)))
+        return rc;
+    monitor_restore(engine);
     if ((rc = http_server_create(engine->address, &engine->http, err)))
         return rc;
     for (size_t i = 0; i < sizeof(apis) / sizeof(apis[0]); i++)
@@ -244,6 +270,8 @@ int main(int argc, char **argv)
 out:
     /* Every connection has ended when this returns. */
     http_server_stop(engine.http);
+    monitor_stop(&engine);
+    container_store_close(engine.containers);
     engine_events_destroy(engine.events);
     image_store_destroy(engine.images);
     if (engine.supervisor)

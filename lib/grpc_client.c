@@ -358,6 +358,23 @@ int rpc_stream_close_send(struct rpc_stream *stream, struct berr *err)
     return rc;
 }
 
+int rpc_stream_receive_headers(struct rpc_stream *stream, struct berr *err)
+{
+    grpc_op op;
+    int rc;
+
+    if (stream->initial_metadata_received)
+        return 0;
+    memset(&op, 0, sizeof(op));
+    op.op = GRPC_OP_RECV_INITIAL_METADATA;
+    op.data.recv_initial_metadata.recv_initial_metadata = &stream->initial_metadata;
+    stream->initial_metadata_received = true;
+    rc = rpc_run_batch(stream->core, stream->queue, &op, 1, &stream->receive_tag, err);
+    if (rc == BERR_CANCELLED)
+        return stream_end(stream, err);
+    return rc;
+}
+
 int rpc_stream_receive(struct rpc_stream *stream, ProtobufCMessage **message, struct berr *err)
 {
     grpc_byte_buffer *buffer = NULL;

@@ -74,6 +74,17 @@ int rpc_stream_send(struct rpc_stream *stream, const ProtobufCMessage *message, 
 int rpc_stream_close_send(struct rpc_stream *stream, struct berr *err);
 
 /*
+ * Waits for the server's response headers (initial metadata). A server
+ * that sends them as soon as it is ready (Events.Subscribe does, once the
+ * subscription is in place) lets the client know nothing it does from now
+ * on goes unseen. 0 once they came; a call that ended at once with a
+ * status only (gRPC's trailers-only answer) may also give 0 here, and then
+ * the next rpc_stream_receive gives that status. A later
+ * rpc_stream_receive does not wait for the headers again.
+ */
+int rpc_stream_receive_headers(struct rpc_stream *stream, struct berr *err);
+
+/*
  * The next response into *message (free it with
  * protobuf_c_message_free_unpacked). Returns 0 with a message,
  * RPC_END_OF_STREAM (negative) when the stream ended with an OK status, or

@@ -26,12 +26,14 @@ build_packages="
     libcmocka-dev
 "
 
-# Runtime tools of the tests: real clients and reference peers.
+# Runtime tools of the tests: real clients and reference peers. tini (its
+# /usr/bin/tini-static) is also what berth-engined bind-mounts for --init.
 test_packages="
     python3 python3-pytest python3-docker python3-grpcio python3-protobuf
     protobuf-compiler-grpc
     busybox-static
     runc
+    tini
     iproute2 nftables procps util-linux tmux valgrind
     zstd gzip tar
 "

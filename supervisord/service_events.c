@@ -37,8 +37,10 @@ static int subscribe(struct rpc_call *call, void *data, struct berr *err)
     while (rc == 0 && !rpc_call_cancelled(call)) {
         Berth__Supervisor__V1__Envelope *envelope = NULL;
         rc = event_subscription_next(subscription, POLL_MS, &envelope, err);
-        if (rc == BERR_TIMEOUT)
+        if (rc == BERR_TIMEOUT) {
+            rc = 0; /* nothing happened: look whether the client is still there */
             continue;
+        }
         if (rc == BERR_NOSPACE) {
             berr_set(err, BERR_NOSPACE, "the subscriber fell too far behind; subscribe again");
             break;
