@@ -760,7 +760,7 @@ static void load_all(struct container_store *store)
     if (!directory)
         return;
     while ((entry = readdir(directory))) {
-        struct container *container;
+        struct container *container = NULL;
         struct berr err;
         char record[PATH_MAX];
         if (!is_record_id(entry->d_name))
