@@ -17,58 +17,13 @@
 #include <unistd.h>
 
 #include "container_config.h"
+#include "capabilities.h"
 #include "spec_mounts.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_CAPS     64
 
 /* ---- capabilities ---- */
-
-static const char *const capability_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-
-#define CAPABILITY_COUNT (sizeof(capability_names) / sizeof(capability_names[0]))
 
 /* Docker's default set. */
 static const char *const default_capabilities[] = {
@@ -86,9 +41,9 @@ const char *spec_capability_name(const char *text)
         return "ALL";
     if (strncasecmp(bare, "CAP_", 4) == 0)
         bare += 4;
-    for (size_t i = 0; i < CAPABILITY_COUNT; i++)
-        if (strcasecmp(capability_names[i] + 4, bare) == 0)
-            return capability_names[i];
+    for (int i = 0; i < CAPABILITY_COUNT; i++)
+        if (strcasecmp(capability_name(i) + 4, bare) == 0)
+            return capability_name(i);
     return NULL;
 }
 
@@ -153,8 +108,8 @@ static int container_capabilities(yajl_val host, const char **caps, struct berr 
     if (privileged || in_vector(add, add_count, "ALL")) {
         for (i = 0; i < CAPABILITY_COUNT; i++)
             if ((held >> i & 1) &&
-                (privileged || !in_vector(drop, drop_count, capability_names[i])))
-                caps[n++] = capability_names[i];
+                (privileged || !in_vector(drop, drop_count, capability_name((int)i))))
+                caps[n++] = capability_name((int)i);
     } else if (in_vector(drop, drop_count, "ALL")) {
         for (i = 0; i < add_count; i++)
             if (!in_vector(caps, n, add[i]))

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "capabilities.h"
 #include "commands.h"
 #include "exec_process.h"
 #include "json.h"
@@ -246,7 +247,7 @@ static int process_from_flags(struct arena *arena, const struct container_state 
         out->user.additional_gid_count = flags->group_count;
     }
     for (i = 0; i < flags->capability_count; i++) {
-        int capability = spec_capability_from_name(flags->capabilities[i]);
+        int capability = capability_number(flags->capabilities[i]);
         if (capability < 0)
             return berr_set(err, BERR_INVALID, "--cap %s: unknown capability",
                             flags->capabilities[i]);

@@ -21,6 +21,7 @@
 #include "hooks.h"
 #include "json.h"
 #include "seccomp.h"
+#include "capabilities.h"
 #include "spec.h"
 #include "state.h"
 
@@ -306,8 +307,8 @@ int command_features(struct global_options *globals, int argc, char **argv, stru
     json_array_end(&writer);
     json_key(&writer, "capabilities");
     json_array_begin(&writer);
-    for (capability = 0; spec_capability_name(capability); capability++)
-        json_string(&writer, spec_capability_name(capability));
+    for (capability = 0; capability_name(capability); capability++)
+        json_string(&writer, capability_name(capability));
     json_array_end(&writer);
     json_key(&writer, "cgroup");
     json_object_begin(&writer);

@@ -7,6 +7,8 @@
  */
 #include "spec.h"
 
+#include "capabilities.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -67,68 +69,6 @@ int spec_namespace_clone_flag(enum spec_namespace_kind kind)
         [NS_CGROUP] = CLONE_NEWCGROUP, [NS_TIME] = 0x00000080 /* CLONE_NEWTIME */,
     };
     return flags[kind];
-}
-
-static const char *const capability_names[] = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-
-int spec_capability_from_name(const char *name)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(capability_names) / sizeof(capability_names[0]); i++)
-        if (strcasecmp(name, capability_names[i]) == 0)
-            return (int)i;
-    return -1;
-}
-
-const char *spec_capability_name(int capability)
-{
-    if (capability < 0 ||
-        (size_t)capability >= sizeof(capability_names) / sizeof(capability_names[0]))
-        return NULL;
-    return capability_names[capability];
 }
 
 int spec_rlimit_from_name(const char *name)
@@ -318,7 +258,7 @@ static int parse_capability_set(yajl_val object, const char *key, uint64_t *out,
         int capability;
         if (!YAJL_IS_STRING(item))
             return berr_set(err, BERR_INVALID, "\"%s\"[%zu] must be a string", key, i);
-        capability = spec_capability_from_name(item->u.string);
+        capability = capability_number(item->u.string);
         if (capability < 0) {
             /* As runc: a capability this runtime does not know is skipped. */
             log_warn("capabilities.%s: unknown capability %s, ignored", key, item->u.string);

@@ -236,8 +236,6 @@ int spec_parse_process(struct arena *arena, yajl_val object, struct spec_process
 /* Names and numbers shared with other modules. */
 const char *spec_namespace_name(enum spec_namespace_kind kind);
 int spec_namespace_clone_flag(enum spec_namespace_kind kind);
-int spec_capability_from_name(const char *name); /* -1 if unknown */
-const char *spec_capability_name(int capability);
 int spec_rlimit_from_name(const char *name); /* -1 if unknown */
 
 /* The mount options this runtime knows, as a JSON array (for `features`). */
