@@ -5,6 +5,8 @@
  */
 #include "signals.h"
 
+#include "signal_names.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -20,51 +22,16 @@ static bool forwarding;
 
 static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGALRM};
 
-static const struct {
-    const char *name;
-    int number;
-} names[] = {
-    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
-    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
-    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
-    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
-    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
-    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
-    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
-    {"SYS", SIGSYS},
-};
-
 const char *signals_name(int signo)
 {
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (names[i].number == signo)
-            return names[i].name;
-    return NULL;
+    return signal_names_short(signo);
 }
 
 int signals_parse(const char *text)
 {
-    char *end;
-    long number;
+    int number;
 
-    if (!text || !*text)
-        return 0;
-    number = strtol(text, &end, 10);
-    if (!*end)
-        return number > 0 && number < 65 ? (int)number : 0;
-    if (strncasecmp(text, "SIG", 3) == 0)
-        text += 3;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (strcasecmp(names[i].name, text) == 0)
-            return names[i].number;
-    if (strncasecmp(text, "RTMIN", 5) == 0 || strncasecmp(text, "RTMAX", 5) == 0) {
-        long offset = text[5] ? strtol(text + 5, NULL, 10) : 0;
-        int base = strncasecmp(text, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX;
-
-        return base + (int)offset;
-    }
-    return 0;
+    return signal_names_parse(text, &number) == 0 ? number : 0;
 }
 
 static void on_signal(int signo)

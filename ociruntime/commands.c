@@ -4,6 +4,8 @@
  */
 #include "commands.h"
 
+#include "signal_names.h"
+
 #include <ctype.h>
 #include <stdbool.h>
 #include <errno.h>
@@ -12,21 +14,6 @@
 #include <string.h>
 #include <strings.h>
 #include <stdio.h>
-
-static const struct {
-    const char *name;
-    int number;
-} signal_names[] = {
-    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},     {"ILL", SIGILL},
-    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"IOT", SIGIOT},       {"BUS", SIGBUS},
-    {"FPE", SIGFPE},       {"KILL", SIGKILL}, {"USR1", SIGUSR1},     {"SEGV", SIGSEGV},
-    {"USR2", SIGUSR2},     {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},     {"TERM", SIGTERM},
-    {"STKFLT", SIGSTKFLT}, {"CHLD", SIGCHLD}, {"CONT", SIGCONT},     {"STOP", SIGSTOP},
-    {"TSTP", SIGTSTP},     {"TTIN", SIGTTIN}, {"TTOU", SIGTTOU},     {"URG", SIGURG},
-    {"XCPU", SIGXCPU},     {"XFSZ", SIGXFSZ}, {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
-    {"WINCH", SIGWINCH},   {"IO", SIGIO},     {"POLL", SIGPOLL},     {"PWR", SIGPWR},
-    {"SYS", SIGSYS},
-};
 
 int command_parse_int(const char *text, const char *what, long long minimum, long long maximum,
                       long long *out, struct berr *err)
@@ -45,35 +32,9 @@ int command_parse_int(const char *text, const char *what, long long minimum, lon
 
 int command_parse_signal(const char *text, int *signal_number, struct berr *err)
 {
-    const char *name = text;
-    long long number;
-    size_t i;
-
-    if (isdigit((unsigned char)text[0])) {
-        if (command_parse_int(text, "signal", 1, SIGRTMAX, &number, err))
-            return err->code;
-        *signal_number = (int)number;
-        return 0;
-    }
-    if (strncasecmp(name, "SIG", 3) == 0)
-        name += 3;
-    if (strncasecmp(name, "RTMIN", 5) == 0 || strncasecmp(name, "RTMAX", 5) == 0) {
-        long long offset = 0;
-        bool minimum = strncasecmp(name, "RTMIN", 5) == 0;
-        if (name[5] && command_parse_int(name + 5, "signal", -32, 32, &offset, err))
-            return err->code;
-        *signal_number = (minimum ? SIGRTMIN : SIGRTMAX) + (int)offset;
-        if (*signal_number < SIGRTMIN || *signal_number > SIGRTMAX)
-            return berr_set(err, BERR_INVALID, "unknown signal %s", text);
-        return 0;
-    }
-    for (i = 0; i < sizeof(signal_names) / sizeof(signal_names[0]); i++) {
-        if (strcasecmp(name, signal_names[i].name) == 0) {
-            *signal_number = signal_names[i].number;
-            return 0;
-        }
-    }
-    return berr_set(err, BERR_INVALID, "unknown signal %s", text);
+    if (signal_names_parse(text, signal_number) != 0)
+        return berr_set(err, BERR_INVALID, "unknown signal %s", text);
+    return 0;
 }
 
 int command_container_id(int argc, char **argv, const char *command, const char **id,
