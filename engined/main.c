@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "berth_version.h"
+#include "daemon.h"
 #include "container_store.h"
 #include "engine.h"
 #include "log.h"
@@ -152,45 +153,6 @@ static int parse_options(int argc, char **argv, struct options *options)
     return -1;
 }
 
-static int make_directory(const char *path, mode_t mode, struct berr *err)
-{
-    char partial[PATH_MAX];
-    size_t length = strlen(path);
-
-    if (length == 0 || length >= sizeof(partial))
-        return berr_set(err, BERR_INVALID, "bad directory name \"%s\"", path);
-    memcpy(partial, path, length + 1);
-    for (size_t i = 1; i <= length; i++) {
-        if (partial[i] != '/' && partial[i] != '\0')
-            continue;
-        partial[i] = '\0';
-        if (mkdir(partial, i == length ? mode : 0755) < 0 && errno != EEXIST)
-            return berr_errno(err, errno, "mkdir %s", partial);
-        partial[i] = path[i];
-    }
-    return 0;
-}
-
-/* One engine per state directory, taken before the socket is bound. */
-static int lock_state(const char *state, int *fd, struct berr *err)
-{
-    char path[PATH_MAX];
-
-    snprintf(path, sizeof(path), "%s/engined.lock", state);
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (*fd < 0)
-        return berr_errno(err, errno, "open %s", path);
-    if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-        int rc = errno == EWOULDBLOCK
-                     ? berr_set(err, BERR_EXISTS, "another berth-engined uses %s", state)
-                     : berr_errno(err, errno, "lock %s", path);
-        close(*fd);
-        *fd = -1;
-        return rc;
-    }
-    return 0;
-}
-
 static int serve(struct engine *engine, const sigset_t *signals, struct berr *err)
 {
     int rc, signal_number = 0;
@@ -252,8 +214,8 @@ int main(int argc, char **argv)
     sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
-    if ((rc = make_directory(options.root, 0700, &err)) ||
-        (rc = make_directory(options.state, 0711, &err)))
+    if ((rc = daemon_make_directories(options.root, 0700, 0, &err)) ||
+        (rc = daemon_make_directories(options.state, 0711, 0, &err)))
         goto out;
     if (!realpath(options.root, root) || !realpath(options.state, state)) {
         rc = berr_errno(&err, errno, "resolve --root/--state");
@@ -264,7 +226,8 @@ int main(int argc, char **argv)
     engine.address = options.address;
     engine.supervisor_address = options.supervisor;
     engine.started = time(NULL);
-    if ((rc = lock_state(state, &lock_fd, &err)))
+    /* One engine per state directory, taken before the socket is bound. */
+    if ((rc = daemon_lock(state, "engined.lock", "berth-engined", &lock_fd, &err)))
         goto out;
     rc = serve(&engine, &signals, &err);
 out:

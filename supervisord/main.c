@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "berth_version.h"
+#include "daemon.h"
 #include "log.h"
 #include "snapshot_gc.h"
 #include "supervisor.h"
@@ -186,47 +187,6 @@ static int parse_options(int argc, char **argv, struct options *options)
     return -1; /* go on */
 }
 
-/* mkdir -p with mode for the last component. */
-static int make_directory(const char *path, mode_t mode, struct berr *err)
-{
-    char partial[PATH_MAX];
-    size_t length = strlen(path);
-
-    if (length == 0 || length >= sizeof(partial))
-        return berr_set(err, BERR_INVALID, "bad directory name \"%s\"", path);
-    memcpy(partial, path, length + 1);
-    for (size_t i = 1; i <= length; i++) {
-        if (partial[i] != '/' && partial[i] != '\0')
-            continue;
-        partial[i] = '\0';
-        if (mkdir(partial, i == length ? mode : 0755) < 0 && errno != EEXIST)
-            return berr_errno(err, errno, "mkdir %s", partial);
-        partial[i] = path[i];
-    }
-    return 0;
-}
-
-/* One daemon per root: a second would corrupt nothing in LMDB but would
- * fight over snapshots and shims. */
-static int lock_root(const char *root, int *fd, struct berr *err)
-{
-    char path[PATH_MAX];
-
-    snprintf(path, sizeof(path), "%s/supervisord.lock", root);
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (*fd < 0)
-        return berr_errno(err, errno, "open %s", path);
-    if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-        int rc = errno == EWOULDBLOCK
-                     ? berr_set(err, BERR_EXISTS, "another berth-supervisord uses %s", root)
-                     : berr_errno(err, errno, "lock %s", path);
-        close(*fd);
-        *fd = -1;
-        return rc;
-    }
-    return 0;
-}
-
 /* --cleanup: only what clean-up needs (metadata for the task records). */
 static int cleanup(struct supervisor *supervisor, struct berr *err)
 {
@@ -342,8 +302,8 @@ int main(int argc, char **argv)
         rc = berr_set(&err, BERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = make_directory(options.root, 0700, &err)) ||
-        (rc = make_directory(options.state, 0711, &err)))
+    if ((rc = daemon_make_directories(options.root, 0700, 0, &err)) ||
+        (rc = daemon_make_directories(options.state, 0711, 0, &err)))
         goto out;
     if (!realpath(options.root, root) || !realpath(options.state, state)) {
         rc = berr_errno(&err, errno, "resolve --root/--state");
@@ -358,7 +318,9 @@ int main(int argc, char **argv)
     supervisor.state = state;
     supervisor.shim_path = shim;
     supervisor.runtime_path = runtime;
-    if ((rc = lock_root(root, &lock_fd, &err)))
+    /* One daemon per root: a second would corrupt nothing in LMDB but would
+     * fight over snapshots and shims. */
+    if ((rc = daemon_lock(root, "supervisord.lock", "berth-supervisord", &lock_fd, &err)))
         goto out;
     if (options.cleanup) {
         rc = cleanup(&supervisor, &err);

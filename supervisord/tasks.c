@@ -24,6 +24,7 @@
 
 #include "atomic_file.h"
 #include "containers.h"
+#include "daemon.h"
 #include "dirtree.h"
 #include "json.h"
 #include "log.h"
@@ -414,25 +415,6 @@ static char *resolve_runtime(struct task_manager *manager, const char *name)
     return NULL;
 }
 
-static int make_directory(const char *path, struct berr *err)
-{
-    char partial[PATH_MAX];
-    size_t i, length = strlen(path);
-
-    if (length >= sizeof(partial))
-        return berr_set(err, BERR_INVALID, "path too long: %s", path);
-    memcpy(partial, path, length + 1);
-    for (i = 1; i <= length; i++) {
-        if (partial[i] != '/' && partial[i] != '\0')
-            continue;
-        partial[i] = '\0';
-        if (mkdir(partial, 0711) < 0 && errno != EEXIST)
-            return berr_errno(err, errno, "mkdir %s", partial);
-        partial[i] = path[i];
-    }
-    return 0;
-}
-
 /* Starts berth-shim on the bundle; it returns once it listens. */
 static int start_shim(struct task_manager *manager, struct task *task, struct berr *err)
 {
@@ -687,7 +669,8 @@ int task_create(struct task_manager *manager, const char *namespace, const char 
         remove_bundle(task);
     }
     snprintf(rootfs_path, sizeof(rootfs_path), "%s/rootfs", task->bundle);
-    if ((rc = make_directory(rootfs_path, err)) || (rc = make_directory(task->runtime_root, err)))
+    if ((rc = daemon_make_directories(rootfs_path, 0711, DAEMON_PRIVATE_PARENTS, err)) ||
+        (rc = daemon_make_directories(task->runtime_root, 0711, DAEMON_PRIVATE_PARENTS, err)))
         goto fail;
     bundle_made = true;
     if ((rc = snapshot_mount(&mounts, rootfs_path, err)))
