@@ -48,5 +48,6 @@ struct engine {
 int api_system_register(struct engine *engine, struct berr *err);
 int api_images_register(struct engine *engine, struct berr *err);
 int api_containers_register(struct engine *engine, struct berr *err);
+int api_archive_register(struct engine *engine, struct berr *err);
 
 #endif

@@ -47,6 +47,7 @@ static const api_register apis[] = {
     api_system_register,
     api_images_register,
     api_containers_register,
+    api_archive_register,
 };
 
 /* The init of --init: Debian's tini package ships a static build. */
