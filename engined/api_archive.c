@@ -386,7 +386,7 @@ static const char *path_argument(struct http_request *request)
     const char *path = http_request_query(request, "path");
 
     if (!path || !*path) {
-        http_respond_error(request, 400, "path is required");
+        http_respond_error(request, 400, "bad parameter: path cannot be empty");
         return NULL;
     }
     return path;

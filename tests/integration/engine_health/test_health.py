@@ -262,3 +262,24 @@ def test_image_healthcheck_merged(stack, health_image):
     assert stack.inspect("off")["Config"]["Healthcheck"]["Test"] == ["NONE"]
     time.sleep(1.5)
     assert "Health" not in stack.inspect("off")["State"]
+
+
+def test_berth_cli(stack):
+    """berth's own CLI: run's --health-* flags, inspect --format, ps."""
+    stack.berth("run", "-d", "--name", "viaberth", "--health-cmd", "echo fine",
+                "--health-interval", "1s", "--health-timeout", "5s", "--health-retries", "2",
+                "--health-start-period", "30s", "--health-start-interval", "1s", "busybox",
+                "sleep", "1000")
+    assert stack.inspect("viaberth")["Config"]["Healthcheck"] == {
+        "Test": ["CMD-SHELL", "echo fine"], "Interval": 1000000000, "Timeout": 5000000000,
+        "StartPeriod": 30000000000, "StartInterval": 1000000000, "Retries": 2}
+    wait_until(lambda: stack.berth("inspect", "--format", "{{.State.Health.Status}}",
+                                   "viaberth").stdout.strip() == "healthy", 10, "healthy")
+    assert stack.berth("inspect", "--format", "{{(index .State.Health.Log 0).Output}}",
+                       "viaberth").stdout == "fine\n\n"
+    assert "(healthy)" in stack.berth("ps").stdout
+    stack.berth("run", "-d", "--name", "offberth", "--no-healthcheck", "busybox", "sleep", "1000")
+    assert stack.inspect("offberth")["Config"]["Healthcheck"] == {"Test": ["NONE"]}
+    result = stack.berth("run", "-d", "--no-healthcheck", "--health-cmd", "x", "busybox",
+                         check=False)
+    assert result.returncode != 0 and "conflicts with --health-* options" in result.stderr
