@@ -2,6 +2,7 @@
 berth's CLI and python3-docker: healthy, unhealthy after Retries, timeouts,
 the start period, NONE, the image's check merged with the request's, events,
 `ps` status and filters, stop/pause/restart, the engine's restart."""
+import json
 import time
 
 from conftest import wait_until
@@ -174,6 +175,10 @@ def test_ps_filter(stack):
         filters={"health": "healthy"})) == ["good"]
     berth_ps = lambda *args: stack.berth(*args).stdout.strip()
     assert names("unhealthy", berth_ps) == ["sick"]
+    response = stack.api("GET", "/containers/json",
+                         query={"filters": json.dumps({"health": ["bogus"]})})
+    assert response.status == 400
+    assert response.message == "Unrecognised filter value for health: bogus"
 
 
 def test_stop_pause_restart(stack):
