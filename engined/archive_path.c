@@ -369,6 +369,10 @@ struct tar_job {
     bool write_failed;
     int source_fd; /* what relative paths are relative to */
     struct berr *err;
+    /* Scratch for one entry at a time (used before recursing): keeps the
+     * recursion's frames small, whatever depth a container's tree has. */
+    char link[PATH_MAX + 1];
+    char capability[1024];
 };
 
 static la_ssize_t tar_output(struct archive *archive, void *data, const void *buffer, size_t length)
@@ -517,7 +521,7 @@ static int tar_entry(struct tar_job *job, const char *relative, const char *name
 {
     struct archive_entry *entry = NULL, *spare = NULL;
     struct stat info, opened;
-    char link[PATH_MAX + 1], *entry_name = NULL, capability[1024];
+    char *entry_name = NULL;
     ssize_t capability_length = -1;
     int fd = open_below(job->source_fd, relative, O_PATH | O_NOFOLLOW), data_fd = -1, rc = 0;
 
@@ -530,17 +534,18 @@ static int tar_entry(struct tar_job *job, const char *relative, const char *name
     if (fstat(fd, &info) < 0 || S_ISSOCK(info.st_mode))
         goto out; /* dockerd leaves sockets out */
     if (S_ISLNK(info.st_mode)) {
-        ssize_t length = readlinkat(fd, "", link, sizeof(link) - 1);
+        ssize_t length = readlinkat(fd, "", job->link, sizeof(job->link) - 1);
         if (length < 0)
             goto out;
-        link[length] = '\0';
+        job->link[length] = '\0';
     } else if (S_ISREG(info.st_mode)) {
         data_fd = open_below(job->source_fd, relative, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
         if (data_fd < 0 || fstat(data_fd, &opened) < 0 || !S_ISREG(opened.st_mode) ||
             opened.st_ino != info.st_ino || opened.st_dev != info.st_dev)
             goto out; /* replaced meanwhile */
         info = opened;
-        capability_length = fgetxattr(data_fd, CAPABILITY_XATTR, capability, sizeof(capability));
+        capability_length =
+            fgetxattr(data_fd, CAPABILITY_XATTR, job->capability, sizeof(job->capability));
     }
     if (asprintf(&entry_name, "%s%s", name,
                  S_ISDIR(info.st_mode) && (!name[0] || name[strlen(name) - 1] != '/') ? "/" : "") <
@@ -566,17 +571,19 @@ static int tar_entry(struct tar_job *job, const char *relative, const char *name
     else
         archive_entry_set_size(entry, 0);
     if (S_ISLNK(info.st_mode))
-        archive_entry_set_symlink(entry, link);
+        archive_entry_set_symlink(entry, job->link);
     if (S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode))
         archive_entry_set_rdev(entry, info.st_rdev);
     if (capability_length > 0)
-        archive_entry_xattr_add_entry(entry, CAPABILITY_XATTR, capability,
+        archive_entry_xattr_add_entry(entry, CAPABILITY_XATTR, job->capability,
                                       (size_t)capability_length);
     /* Hard links: the second name of a file is a link to the first. */
     if (!S_ISDIR(info.st_mode) && info.st_nlink > 1) {
         archive_entry_linkify(job->links, &entry, &spare);
         if (spare)
             archive_entry_free(spare);
+        if (!entry) /* not with the tar strategy, which never defers */
+            goto out;
     }
     if (archive_write_header(job->tar, entry) != ARCHIVE_OK) {
         rc = tar_failed(job);
@@ -585,6 +592,11 @@ static int tar_entry(struct tar_job *job, const char *relative, const char *name
     if (S_ISREG(info.st_mode) && !archive_entry_hardlink(entry) && info.st_size > 0 &&
         (rc = copy_data(job, data_fd, info.st_size)))
         goto out;
+    /* Nothing of this entry stays open while its children are walked. */
+    archive_entry_free(entry);
+    entry = NULL;
+    close(fd);
+    fd = -1;
     if (S_ISDIR(info.st_mode)) {
         int directory_fd =
             open_below(job->source_fd, relative, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
@@ -604,7 +616,8 @@ out:
     free(entry_name);
     if (data_fd >= 0)
         close(data_fd);
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     return rc;
 }
 

@@ -363,3 +363,29 @@ def test_events_and_mounts_of_a_running_container(stack, tmp_path):
     assert list(read_tar(chunks)) == ["proc"]
     actions = [e["Action"] for e in stack.events(since, time.time(), {"container": ["evt"]})]
     assert "extract-to-dir" in actions and "archive-path" in actions
+
+
+def test_special_files_and_deep_trees(stack):
+    stack.run("--name", "odd", "busybox", "sleep", "1000")
+    root = rootfs(stack, "odd")
+    os.makedirs(root + "/odd")
+    os.mkfifo(root + "/odd/fifo")
+    deep = root + "/odd/deep"
+    os.makedirs(deep)
+    path = deep
+    for level in range(200):
+        path = os.path.join(path, "d")
+        os.mkdir(path)
+    open(os.path.join(path, "bottom"), "w").write("bottom")
+    box = stack.client.containers.get("odd")
+    # A FIFO is an entry, never opened (reading it would block).
+    chunks, _ = box.get_archive("/odd")
+    members = read_tar(chunks)
+    assert members["odd/fifo"][0].isfifo()
+    bottom = "odd/deep/" + "/".join(["d"] * 200) + "/bottom"
+    assert members[bottom][1] == b"bottom"
+    # And back in, elsewhere: FIFOs and deep trees extract too.
+    data = b"".join(box.get_archive("/odd")[0])
+    assert box.put_archive("/tmp", data)
+    assert stat.S_ISFIFO(os.lstat(root + "/tmp/odd/fifo").st_mode)
+    assert open(root + "/tmp/" + bottom).read() == "bottom"
