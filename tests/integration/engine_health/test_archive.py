@@ -389,3 +389,39 @@ def test_special_files_and_deep_trees(stack):
     assert box.put_archive("/tmp", data)
     assert stat.S_ISFIFO(os.lstat(root + "/tmp/odd/fifo").st_mode)
     assert open(root + "/tmp/" + bottom).read() == "bottom"
+
+
+@pytest.mark.parametrize("cli", ["docker", "berth"])
+def test_cli_flags_and_symlinks(stack, tmp_path, cli):
+    run = (lambda *args: stack.out(*args)) if cli == "docker" else \
+        (lambda *args: stack.berth(*args).stdout)
+    stack.run("--name", "flags", "--user", "1234:5678", "busybox", "sleep", "1000")
+    box = stack.client.containers.get("flags")
+    root = rootfs(stack, "flags")
+    assert box.put_archive("/", make_tar([
+        ("data", "dir", None), ("data/real.txt", "file", b"real content"),
+        ("data/link.txt", "symlink", "real.txt"), ("datalink", "symlink", "/data")]))
+    # -L: the file a container symlink names, under the symlink's name.
+    run("cp", "-L", "flags:/data/link.txt", str(tmp_path / "followed"))
+    assert (tmp_path / "followed").read_text() == "real content"
+    run("cp", "flags:/data/link.txt", str(tmp_path / "kept"))
+    assert os.readlink(tmp_path / "kept") == "real.txt"
+    (tmp_path / "into").mkdir()
+    run("cp", "-L", "flags:/data/link.txt", str(tmp_path / "into"))
+    assert (tmp_path / "into" / "link.txt").read_text() == "real content"
+    # A destination that is a symlink to a directory: into that directory.
+    (tmp_path / "up.txt").write_text("up")
+    run("cp", str(tmp_path / "up.txt"), "flags:/datalink")
+    assert open(root + "/data/up.txt").read() == "up"
+    assert os.path.islink(root + "/datalink")
+    # -a: owned by the container's user; without it, by the local file's owner.
+    run("cp", "-a", str(tmp_path / "up.txt"), "flags:/data/owned.txt")
+    assert (os.lstat(root + "/data/owned.txt").st_uid,
+            os.lstat(root + "/data/owned.txt").st_gid) == (1234, 5678)
+    run("cp", str(tmp_path / "up.txt"), "flags:/data/plain.txt")
+    assert os.lstat(root + "/data/plain.txt").st_uid == os.getuid()
+    # -L on the local side: the file, not the link.
+    os.symlink(tmp_path / "up.txt", tmp_path / "locallink")
+    run("cp", "-L", str(tmp_path / "locallink"), "flags:/data/")
+    assert not os.path.islink(root + "/data/locallink")
+    assert open(root + "/data/locallink").read() == "up"
