@@ -342,10 +342,12 @@ static void fail(struct health_probe_result *result, const char *message)
     result->end = docker_time_now();
 }
 
-/* "exec_create: /bin/sh -c exit 0": the action dockerd gives its probes. */
+/* "exec_create: /bin/sh -c exit 0": the action dockerd gives its probes,
+ * the entrypoint, a space, the arguments joined (so a probe without
+ * arguments ends with a space, as dockerd's do). */
 static char *action_text(const char *kind, char *const *argv)
 {
-    size_t length = strlen(kind) + 3;
+    size_t length = strlen(kind) + 4;
     char *text;
 
     for (char *const *arg = argv; *arg; arg++)
@@ -354,8 +356,10 @@ static char *action_text(const char *kind, char *const *argv)
         return NULL;
     strcpy(text, kind);
     strcat(text, ": ");
-    for (char *const *arg = argv; *arg; arg++) {
-        if (arg != argv)
+    strcat(text, argv[0]);
+    strcat(text, " ");
+    for (char *const *arg = argv + 1; *arg; arg++) {
+        if (arg != argv + 1)
             strcat(text, " ");
         strcat(text, *arg);
     }

@@ -147,11 +147,20 @@ def test_events(stack):
     assert len(die["Actor"]["Attributes"]["execID"]) == 64
     assert die["Actor"]["Attributes"]["name"] == "ev"
     # The event filter matches health_status by prefix, as dockerd's does.
-    filtered = stack.events(since, time.time(), {"event": ["health_status"]})
+    filtered = stack.events(since, time.time(), {"event": ["health_status"],
+                                                 "container": ["ev"]})
     assert [event["Action"] for event in filtered] == ["health_status: healthy"]
+    # A probe without arguments: dockerd's action ends with a space.
+    stack.client.containers.run("busybox", ["sleep", "1000"], name="bare", detach=True,
+                                healthcheck={"test": ["CMD", "true"], "interval": 1000000000})
+    stack.wait_health("bare", "healthy", 10)
+    bare = [event["Action"] for event in stack.events(since, time.time(),
+                                                      {"container": ["bare"]})]
+    assert "exec_start: true " in bare
     # And through the docker CLI.
     out = stack.out("events", "--since", "%.3f" % since, "--until", "%.3f" % time.time(),
-                    "--filter", "event=health_status", "--format", "{{.Action}}")
+                    "--filter", "event=health_status", "--filter", "container=ev",
+                    "--format", "{{.Action}}")
     assert out.splitlines() == ["health_status: healthy"]
 
 
