@@ -37,6 +37,7 @@ struct checker {
     bool probing;   /* (lock) a probe thread runs */
     bool dropped;   /* (lock) out of the list: results are dropped; the probe frees it */
     bool cancelled; /* (lock) the engine stops: kill the probe */
+    uint64_t epoch; /* (lock) bumped at each pause: a probe from before it does not count */
     char exec_id[HEALTH_EXEC_ID_LENGTH + 1]; /* (lock) the probe's process, once started */
 };
 
@@ -457,6 +458,7 @@ static void reconcile(struct health *health, struct container *container, bool a
     }
     if (checker && now.paused && checker->active) {
         checker->active = false;
+        checker->epoch++;
         paused_now = true;
     } else if (checker && !now.paused && !checker->active) {
         checker->active = true;
@@ -533,7 +535,7 @@ static void reconcile_all(struct health *health, bool at_start)
 
 /* The result, if the run it checked is still the container's and its
  * checker still wants it. dockerd's handleProbeResult. */
-static void apply(struct health *health, struct checker *checker,
+static void apply(struct health *health, struct checker *checker, uint64_t epoch,
                   const struct health_probe_result *result)
 {
     struct container *container = checker->container;
@@ -543,7 +545,7 @@ static void apply(struct health *health, struct checker *checker,
 
     pthread_mutex_lock(&container->lock);
     pthread_mutex_lock(&health->lock);
-    wanted = !checker->dropped && checker->active && !health->stopping;
+    wanted = !checker->dropped && checker->active && checker->epoch == epoch && !health->stopping;
     pthread_mutex_unlock(&health->lock);
     wanted = wanted && container->state.running && !container->state.paused &&
              !container->state.restarting && !container->exiting &&
@@ -573,6 +575,7 @@ static void apply(struct health *health, struct checker *checker,
 struct probe_job {
     struct health *health;
     struct checker *checker;
+    uint64_t epoch; /* the checker's when the probe started */
 };
 
 static void *probe_thread(void *argument)
@@ -582,11 +585,12 @@ static void *probe_thread(void *argument)
     struct checker *checker = job->checker;
     struct health_probe_control control = {&health->lock, &checker->cancelled, checker->exec_id};
     struct health_probe_result result;
+    uint64_t epoch = job->epoch;
     const char *status;
 
     free(job);
     health_probe_run(health->engine, checker->container, &checker->config, &control, &result);
-    apply(health, checker, &result);
+    apply(health, checker, epoch, &result);
     health_probe_result_free(&result);
     status = current_status(checker->container);
 
@@ -631,6 +635,7 @@ static int launch_due(struct health *health)
         }
         job->health = health;
         job->checker = checker;
+        job->epoch = checker->epoch;
         checker->probing = true;
         health->probes++;
         if (pthread_create(&thread, &attributes, probe_thread, job) != 0) {
