@@ -96,6 +96,104 @@ static char *rename_top(const char *name, const char *old_top, const char *new_t
     return xasprintf("%s%s", new_top, p + len);
 }
 
+/* Base64 (standard or URL alphabet, padding optional) into out; returns the length. */
+static size_t base64_decode(const char *in, unsigned char *out, size_t out_size)
+{
+    unsigned bits = 0, value = 0;
+    size_t len = 0;
+
+    for (; *in && *in != '='; in++) {
+        const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *pos = strchr(alphabet, *in == '-' ? '+' : *in == '_' ? '/' : *in);
+
+        if (!pos)
+            break;
+        value = (value << 6) | (unsigned)(pos - alphabet);
+        bits += 6;
+        if (bits >= 8 && len < out_size) {
+            bits -= 8;
+            out[len++] = (unsigned char)(value >> bits);
+        }
+    }
+    return len;
+}
+
+#define GO_MODE_DIR     (1LL << 31)
+#define GO_MODE_SYMLINK (1LL << 27)
+
+/* HEAD a container path: 0 with its Go file mode and (for a symlink) its
+ * target resolved in the container (*link_target, malloc'ed, may be NULL);
+ * -1 when it is missing; -2 on another error (err set). */
+static int container_path_stat(struct api *api, const char *container, const char *path,
+                               int64_t *mode, char **link_target, struct berr *err)
+{
+    struct strbuf url = STRBUF_INIT;
+    struct http_request request = {.method = "HEAD", .body_fd = -1};
+    struct http_response response;
+    unsigned char decoded[3072];
+    yajl_val stat = NULL;
+    struct berr ignored;
+    int rc;
+
+    *mode = 0;
+    if (link_target)
+        *link_target = NULL;
+    sb_puts(&url, "/containers/");
+    api_segment(&url, container);
+    sb_puts(&url, "/archive");
+    api_query(&url, "path", path);
+    request.path = sb_str(&url);
+    rc = api_do(api, &request, &response, err);
+    sb_free(&url);
+    if (rc == BERR_NOT_FOUND) {
+        /* HEAD has no body: tell a missing path from a missing container by asking again */
+        struct strbuf check = STRBUF_INIT;
+        yajl_val info = NULL;
+
+        sb_puts(&check, "/containers/");
+        api_segment(&check, container);
+        sb_puts(&check, "/json");
+        rc = api_get_json(api, sb_str(&check), &info, err);
+        sb_free(&check);
+        if (info)
+            yajl_tree_free(info);
+        return rc ? -2 : -1;
+    }
+    if (rc)
+        return -2;
+    decoded[base64_decode(response.path_stat, decoded, sizeof(decoded) - 1)] = '\0';
+    http_response_free(&response);
+    if (json_parse((const char *)decoded, &stat, &ignored) == 0) {
+        *mode = jint(stat, "mode");
+        if (link_target && *jstr(stat, "linkTarget"))
+            *link_target = xstrdup(jstr(stat, "linkTarget"));
+        yajl_tree_free(stat);
+    }
+    return 0;
+}
+
+/* HEAD the destination, following a symlink as docker does (*path may be
+ * replaced by its target): 1 a directory, 0 something else, -1 missing,
+ * -2 error (err set). */
+static int container_path_kind(struct api *api, const char *container, char **path,
+                               struct berr *err)
+{
+    char *target = NULL;
+    int64_t mode;
+    int rc = container_path_stat(api, container, *path, &mode, &target, err);
+
+    if (rc == 0 && (mode & GO_MODE_SYMLINK) && target) {
+        free(*path);
+        *path = target;
+        target = NULL;
+        rc = container_path_stat(api, container, *path, &mode, NULL, err);
+    }
+    free(target);
+    if (rc)
+        return rc;
+    return (mode & GO_MODE_DIR) ? 1 : 0;
+}
+
 /* ------------------------------------------------------------ container → local */
 
 static int extract(int fd, const char *dest_dir, const char *old_top, const char *new_top,
@@ -169,20 +267,41 @@ static int download(struct api *api, const char *container, const char *path, in
     return rc;
 }
 
-static int copy_from_container(struct api *api, struct location *src, const char *dest,
+static int copy_from_container(struct api *api, struct location *src, const char *dest, bool follow,
                                off_t *copied, struct berr *err)
 {
     FILE *tmp = tmpfile();
     struct stat info;
-    char *src_base = path_base(src->path);
+    char *src_base = path_base(src->path), *fetch = xstrdup(src->path), *link_target = NULL;
     char *dest_dir = NULL, *new_top = NULL;
+    const char *old_top = src_base;
+    int64_t mode = 0;
     int rc;
 
     if (!tmp) {
         free(src_base);
+        free(fetch);
         return berr_errno(err, errno, "tmpfile");
     }
-    rc = download(api, src->container, src->path, fileno(tmp), err);
+    if (follow) {
+        /* -L: what the symlink names, under the symlink's own name. */
+        rc = container_path_stat(api, src->container, src->path, &mode, &link_target, err);
+        if (rc == -1) {
+            rc = berr_set(err, BERR_NOT_FOUND, "Could not find the file %s in container %s",
+                          src->path, src->container);
+            goto out;
+        }
+        if (rc) {
+            rc = err->code;
+            goto out;
+        }
+        if ((mode & GO_MODE_SYMLINK) && link_target) {
+            free(fetch);
+            fetch = link_target;
+            link_target = NULL;
+        }
+    }
+    rc = download(api, src->container, fetch, fileno(tmp), err);
     if (rc)
         goto out;
     fstat(fileno(tmp), &info);
@@ -197,10 +316,17 @@ static int copy_from_container(struct api *api, struct location *src, const char
                 goto out;
         goto out;
     }
+    if (strcmp(fetch, src->path) != 0) {
+        free(src_base);
+        src_base = path_base(fetch);
+        old_top = src_base;
+    }
     if (stat(dest, &info) == 0 && S_ISDIR(info.st_mode)) {
         dest_dir = xstrdup(dest);
         if (ends_with_dot(src->path))
             new_top = xstrdup(".");
+        else if (strcmp(fetch, src->path) != 0)
+            new_top = path_base(src->path);
     } else {
         struct stat parent;
 
@@ -214,9 +340,11 @@ static int copy_from_container(struct api *api, struct location *src, const char
         }
         new_top = path_base(dest);
     }
-    rc = extract(fileno(tmp), dest_dir, src_base, new_top, err);
+    rc = extract(fileno(tmp), dest_dir, old_top, new_top, err);
 out:
     fclose(tmp);
+    free(fetch);
+    free(link_target);
     free(src_base);
     free(dest_dir);
     free(new_top);
@@ -300,74 +428,8 @@ static int make_tar(const char *src, const char *top, int fd, struct berr *err)
     return rc;
 }
 
-/* Base64 (standard or URL alphabet, padding optional) into out; returns the length. */
-static size_t base64_decode(const char *in, unsigned char *out, size_t out_size)
-{
-    unsigned bits = 0, value = 0;
-    size_t len = 0;
-
-    for (; *in && *in != '='; in++) {
-        const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        const char *pos = strchr(alphabet, *in == '-' ? '+' : *in == '_' ? '/' : *in);
-
-        if (!pos)
-            break;
-        value = (value << 6) | (unsigned)(pos - alphabet);
-        bits += 6;
-        if (bits >= 8 && len < out_size) {
-            bits -= 8;
-            out[len++] = (unsigned char)(value >> bits);
-        }
-    }
-    return len;
-}
-
-/* HEAD the destination: 1 a directory, 0 something else, -1 missing, -2 error (err set). */
-static int container_path_kind(struct api *api, const char *container, const char *path,
-                               struct berr *err)
-{
-    struct strbuf url = STRBUF_INIT;
-    struct http_request request = {.method = "HEAD", .body_fd = -1};
-    struct http_response response;
-    unsigned char decoded[3072];
-    yajl_val stat = NULL;
-    struct berr ignored;
-    int kind = 0;
-    int rc;
-
-    sb_puts(&url, "/containers/");
-    api_segment(&url, container);
-    sb_puts(&url, "/archive");
-    api_query(&url, "path", path);
-    request.path = sb_str(&url);
-    rc = api_do(api, &request, &response, err);
-    sb_free(&url);
-    if (rc == BERR_NOT_FOUND) {
-        /* HEAD has no body: tell a missing path from a missing container by asking again */
-        struct strbuf check = STRBUF_INIT;
-        yajl_val info = NULL;
-
-        sb_puts(&check, "/containers/");
-        api_segment(&check, container);
-        sb_puts(&check, "/json");
-        rc = api_get_json(api, sb_str(&check), &info, err);
-        sb_free(&check);
-        if (info)
-            yajl_tree_free(info);
-        return rc ? -2 : -1;
-    }
-    if (rc)
-        return -2;
-    decoded[base64_decode(response.path_stat, decoded, sizeof(decoded) - 1)] = '\0';
-    http_response_free(&response);
-    if (json_parse((const char *)decoded, &stat, &ignored) == 0) {
-        kind = (jint(stat, "mode") & (1LL << 31)) ? 1 : 0;
-        yajl_tree_free(stat);
-    }
-    return kind;
-}
-
-static int upload(struct api *api, const char *container, const char *dir, int fd, struct berr *err)
+static int upload(struct api *api, const char *container, const char *dir, bool copy_uid_gid,
+                  int fd, struct berr *err)
 {
     struct strbuf url = STRBUF_INIT;
     struct http_request request = {.method = "PUT", .content_type = "application/x-tar"};
@@ -379,6 +441,8 @@ static int upload(struct api *api, const char *container, const char *dir, int f
     sb_puts(&url, "/archive");
     api_query(&url, "path", dir);
     api_query(&url, "noOverwriteDirNonDir", "true");
+    if (copy_uid_gid)
+        api_query(&url, "copyUIDGID", "true");
     request.path = sb_str(&url);
     request.body_fd = fd;
     rc = api_do(api, &request, &response, err);
@@ -388,10 +452,10 @@ static int upload(struct api *api, const char *container, const char *dir, int f
     return rc;
 }
 
-static int copy_to_container(struct api *api, const char *src, struct location *dest, off_t *copied,
-                             struct berr *err)
+static int copy_to_container(struct api *api, const char *src, struct location *dest,
+                             bool copy_uid_gid, bool follow, off_t *copied, struct berr *err)
 {
-    int kind = container_path_kind(api, dest->container, dest->path, err);
+    int kind = container_path_kind(api, dest->container, &dest->path, err);
     char *dir = NULL, *top = NULL, *src_path = NULL;
     struct stat info;
     FILE *tmp = NULL;
@@ -403,11 +467,21 @@ static int copy_to_container(struct api *api, const char *src, struct location *
         if (kind != 1)
             return berr_set(err, BERR_INVALID, "destination \"%s:%s\" must be a directory",
                             dest->container, dest->path);
-        return upload(api, dest->container, dest->path, STDIN_FILENO, err);
+        return upload(api, dest->container, dest->path, copy_uid_gid, STDIN_FILENO, err);
     }
     if (lstat(src, &info) != 0)
         return berr_errno(err, errno, "lstat %s", src);
     src_path = xstrdup(src);
+    if (follow && S_ISLNK(info.st_mode)) {
+        /* -L: the file the link names, under the link's name. */
+        char resolved[PATH_MAX];
+        if (!realpath(src, resolved)) {
+            free(src_path);
+            return berr_errno(err, errno, "lstat %s", src);
+        }
+        free(src_path);
+        src_path = xstrdup(resolved);
+    }
     if (ends_with_dot(src)) {
         src_path[strlen(src_path) - 2] = '\0';
         top = xstrdup(".");
@@ -430,7 +504,7 @@ static int copy_to_container(struct api *api, const char *src, struct location *
     fstat(fileno(tmp), &info);
     *copied = info.st_size;
     lseek(fileno(tmp), 0, SEEK_SET);
-    rc = upload(api, dest->container, dir, fileno(tmp), err);
+    rc = upload(api, dest->container, dir, copy_uid_gid, fileno(tmp), err);
 out:
     if (tmp)
         fclose(tmp);
@@ -479,8 +553,8 @@ int cmd_cp(struct cli *cli, int argc, char **argv, struct berr *err)
     }
     if (cli_api(cli, &api, err))
         goto out;
-    if (src.container ? copy_from_container(api, &src, dest.path, &copied, err)
-                      : copy_to_container(api, src.path, &dest, &copied, err))
+    if (src.container ? copy_from_container(api, &src, dest.path, follow, &copied, err)
+                      : copy_to_container(api, src.path, &dest, archive, follow, &copied, err))
         goto out;
     units_human_size((double)copied, 3, size, sizeof(size));
     if (!quiet && !(src.container && strcmp(dest.path, "-") == 0))

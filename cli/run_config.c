@@ -110,6 +110,8 @@ const struct opt *run_flags_table(struct run_flags *f, bool with_run_flags)
          "Consecutive failures needed to report "
          "unhealthy",
          NULL, &f->health_retries_set, false},
+        ST("health-start-interval", 0, health_start_interval, "duration",
+           "Time between running the check during the start period (ms|s|m|h) (default 0s)"),
         ST("health-start-period", 0, health_start_period, "duration",
            "Start period for the "
            "container to initialize before starting health-retries countdown (ms|s|m|h) "
@@ -337,8 +339,9 @@ static int check_conflicts(struct run_flags *f, struct berr *err)
     if (f->rm && f->restart && *f->restart && strcmp(f->restart, "no") != 0)
         return berr_set(err, BERR_INVALID,
                         "conflicting options: cannot specify both --restart and --rm");
-    if (f->no_healthcheck && (f->health_cmd || f->health_interval || f->health_timeout ||
-                              f->health_start_period || f->health_retries_set))
+    if (f->no_healthcheck &&
+        (f->health_cmd || f->health_interval || f->health_timeout || f->health_start_period ||
+         f->health_start_interval || f->health_retries_set))
         return berr_set(err, BERR_INVALID, "--no-healthcheck conflicts with --health-* options");
     if (f->health_retries_set && f->health_retries < 0)
         return berr_set(err, BERR_INVALID, "--health-retries cannot be negative");
@@ -385,19 +388,24 @@ static int write_labels(struct json_writer *w, struct run_flags *f, struct berr 
 
 static int write_healthcheck(struct json_writer *w, struct run_flags *f, struct berr *err)
 {
-    int64_t interval, timeout, start;
+    int64_t interval, timeout, start, start_interval;
 
     if (!f->no_healthcheck && !f->health_cmd && !f->health_interval && !f->health_timeout &&
-        !f->health_start_period && !f->health_retries_set)
+        !f->health_start_period && !f->health_start_interval && !f->health_retries_set)
         return 0;
     if (duration_flag("--health-interval", f->health_interval, &interval, err) ||
         duration_flag("--health-timeout", f->health_timeout, &timeout, err) ||
-        duration_flag("--health-start-period", f->health_start_period, &start, err))
+        duration_flag("--health-start-period", f->health_start_period, &start, err) ||
+        duration_flag("--health-start-interval", f->health_start_interval, &start_interval, err))
         return err->code;
-    if (interval < 0 || timeout < 0 || start < 0)
-        return berr_set(err, BERR_INVALID,
-                        "--health-interval, --health-timeout and "
-                        "--health-start-period cannot be negative");
+    if (interval < 0)
+        return berr_set(err, BERR_INVALID, "--health-interval cannot be negative");
+    if (timeout < 0)
+        return berr_set(err, BERR_INVALID, "--health-timeout cannot be negative");
+    if (start < 0)
+        return berr_set(err, BERR_INVALID, "--health-start-period cannot be negative");
+    if (start_interval < 0)
+        return berr_set(err, BERR_INVALID, "--health-start-interval cannot be negative");
     json_key(w, "Healthcheck");
     json_object_begin(w);
     json_key(w, "Test");
@@ -413,6 +421,7 @@ static int write_healthcheck(struct json_writer *w, struct run_flags *f, struct 
         json_kv_int(w, "Interval", interval);
         json_kv_int(w, "Timeout", timeout);
         json_kv_int(w, "StartPeriod", start);
+        json_kv_int(w, "StartInterval", start_interval);
         json_kv_int(w, "Retries", f->health_retries);
     }
     json_object_end(w);

@@ -31,9 +31,10 @@ struct run_flags {
         oom_kill_disable, quiet;
     const char *name, *workdir, *user, *entrypoint, *restart, *memory, *memory_swap,
         *memory_reservation, *cpus, *cpuset_cpus, *cpuset_mems, *hostname, *domainname, *health_cmd,
-        *health_interval, *health_timeout, *health_start_period, *stop_signal, *network, *ip, *ip6,
-        *mac_address, *ipc, *pid, *uts, *userns, *cgroupns, *cgroup_parent, *log_driver, *runtime,
-        *shm_size, *platform, *pull, *cidfile, *volume_driver, *isolation;
+        *health_interval, *health_timeout, *health_start_period, *health_start_interval,
+        *stop_signal, *network, *ip, *ip6, *mac_address, *ipc, *pid, *uts, *userns, *cgroupns,
+        *cgroup_parent, *log_driver, *runtime, *shm_size, *platform, *pull, *cidfile,
+        *volume_driver, *isolation;
     long long cpu_shares, pids_limit, health_retries, stop_timeout, cpu_period, cpu_quota,
         blkio_weight, oom_score_adj, memory_swappiness;
     bool entrypoint_set, pids_limit_set, stop_timeout_set, init_set, health_retries_set,

@@ -330,6 +330,12 @@ static int check_list_values(const struct docker_filters *filters, struct berr *
         if (!valid_states[k])
             return berr_set(err, BERR_INVALID, "invalid filter 'status=%s'", values[i]);
     }
+    values = filter_values(filters, "health");
+    for (size_t i = 0; values && values[i]; i++)
+        if (strcmp(values[i], "starting") && strcmp(values[i], "healthy") &&
+            strcmp(values[i], "unhealthy") && strcmp(values[i], "none"))
+            return berr_set(err, BERR_INVALID, "Unrecognised filter value for health: %s",
+                            values[i]);
     values = filter_values(filters, "exited");
     for (size_t i = 0; values && values[i]; i++) {
         char *end;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "health.h"
 #include "spec.h"
 
 #define MIN_MEMORY     (6 * 1024 * 1024)
@@ -209,7 +210,8 @@ static int check_config_types(yajl_val request, struct berr *err)
     for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
         if ((rc = json_get_object(request, objects[i], &object, err)))
             return rc;
-    if ((rc = json_get_int64(request, "StopTimeout", &number, err)))
+    if ((rc = json_get_int64(request, "StopTimeout", &number, err)) ||
+        (rc = health_config_check(json_get(request, "Healthcheck"), err)))
         return rc;
     object = json_get(request, "Labels");
     for (i = 0; object && i < object->u.object.len; i++)

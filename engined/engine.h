@@ -26,6 +26,7 @@
 
 struct container_store;
 struct monitor;
+struct health;
 
 struct engine {
     const char *root;    /* --root: persistent state (containers/<id>/...) */
@@ -38,6 +39,7 @@ struct engine {
     struct image_store *images;         /* Docker's image model over the supervisor's */
     struct container_store *containers; /* Docker's containers (container_store.h) */
     struct monitor *monitor;            /* exits, restart policies (monitor.h) */
+    struct health *health;              /* health checks (health.h) */
     const char *init_path;              /* the --init binary (tini-static); NULL: none */
     time_t started;
 };
@@ -46,5 +48,6 @@ struct engine {
 int api_system_register(struct engine *engine, struct berr *err);
 int api_images_register(struct engine *engine, struct berr *err);
 int api_containers_register(struct engine *engine, struct berr *err);
+int api_archive_register(struct engine *engine, struct berr *err);
 
 #endif

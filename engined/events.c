@@ -20,6 +20,7 @@ struct engine_event_subscription {
     size_t head, count;
     bool overflowed;
     bool closed;
+    bool woken; /* engine_event_wake: the next wait without an event ends at once */
     pthread_cond_t ready;
 };
 
@@ -178,7 +179,8 @@ int engine_event_next(struct engine_event_subscription *subscription, int timeou
         deadline.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&events->lock);
-    while (!subscription->count && !subscription->overflowed && !subscription->closed) {
+    while (!subscription->count && !subscription->overflowed && !subscription->closed &&
+           !subscription->woken) {
         int waited = timeout_ms < 0
                          ? pthread_cond_wait(&subscription->ready, &events->lock)
                          : pthread_cond_timedwait(&subscription->ready, &events->lock, &deadline);
@@ -196,8 +198,20 @@ int engine_event_next(struct engine_event_subscription *subscription, int timeou
     } else {
         rc = berr_set(err, BERR_TIMEOUT, "no event");
     }
+    if (rc != BERR_NOSPACE && rc != BERR_CANCELLED)
+        subscription->woken = false;
     pthread_mutex_unlock(&events->lock);
     return rc;
+}
+
+void engine_event_wake(struct engine_event_subscription *subscription)
+{
+    struct engine_events *events = subscription->events;
+
+    pthread_mutex_lock(&events->lock);
+    subscription->woken = true;
+    pthread_cond_signal(&subscription->ready);
+    pthread_mutex_unlock(&events->lock);
 }
 
 void engine_events_unsubscribe(struct engine_event_subscription *subscription)

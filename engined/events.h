@@ -48,6 +48,10 @@ int engine_events_subscribe(struct engine_events *events, int64_t since_nano,
  * (the engine is stopping). */
 int engine_event_next(struct engine_event_subscription *subscription, int timeout_ms,
                       struct engine_event **event, struct berr *err);
+/* Ends the subscriber's current wait (or its next one) early: without an
+ * event queued, engine_event_next returns BERR_TIMEOUT at once. For a
+ * subscriber that also waits for other things (timers, a stop). Any thread. */
+void engine_event_wake(struct engine_event_subscription *subscription);
 void engine_events_unsubscribe(struct engine_event_subscription *subscription);
 void engine_event_release(struct engine_event *event);
 

@@ -36,9 +36,10 @@
 #include "berth_version.h"
 #include "log.h"
 
-#define MAX_SEGMENTS 16
-#define MAX_PARAMS   4
-#define STREAM_BLOCK (32 * 1024)
+#define MAX_SEGMENTS      16
+#define MAX_PARAMS        4
+#define MAX_EXTRA_HEADERS 4
+#define STREAM_BLOCK      (32 * 1024)
 
 struct route {
     const char *method;
@@ -85,6 +86,9 @@ struct http_request {
     bool worker_running;
     /* An upgrade response's session, until it ran (or the request ended). */
     struct http_hijack *hijack;
+    /* Headers the handler added (http_request_add_response_header). */
+    char *extra_headers[2 * MAX_EXTRA_HEADERS];
+    size_t extra_header_count;
     /* The response the handler chose. */
     enum response_kind kind;
     int status;
@@ -416,6 +420,26 @@ static void add_common_headers(struct MHD_Response *response)
     MHD_add_response_header(response, "Server", "berth-engined/" BERTH_VERSION " (linux)");
 }
 
+int http_request_add_response_header(struct http_request *request, const char *name,
+                                     const char *value, struct berr *err)
+{
+    char *copies[2];
+
+    if (request->extra_header_count == MAX_EXTRA_HEADERS)
+        return berr_set(err, BERR_INTERNAL, "http: too many response headers");
+    copies[0] = strdup(name);
+    copies[1] = strdup(value);
+    if (!copies[0] || !copies[1]) {
+        free(copies[0]);
+        free(copies[1]);
+        return berr_set(err, BERR_NOMEM, "out of memory");
+    }
+    request->extra_headers[2 * request->extra_header_count] = copies[0];
+    request->extra_headers[2 * request->extra_header_count + 1] = copies[1];
+    request->extra_header_count++;
+    return 0;
+}
+
 static void set_response(struct http_request *request, enum response_kind kind, int status,
                          struct MHD_Response *response)
 {
@@ -430,6 +454,9 @@ static void set_response(struct http_request *request, enum response_kind kind, 
         return;
     }
     add_common_headers(response);
+    for (size_t i = 0; i < request->extra_header_count; i++)
+        MHD_add_response_header(response, request->extra_headers[2 * i],
+                                request->extra_headers[2 * i + 1]);
     request->kind = kind;
     request->status = status;
     request->response = response;
@@ -877,6 +904,8 @@ static void free_request(struct http_request *request)
         MHD_destroy_response(request->response);
     if (request->hijack)
         free_hijack(request->hijack);
+    for (size_t i = 0; i < 2 * request->extra_header_count; i++)
+        free(request->extra_headers[i]);
     free(request->body);
     free(request->path);
     free(request);

@@ -96,6 +96,11 @@ int http_request_json(const struct http_request *request, yajl_val *out, struct 
 ssize_t http_request_read_body(struct http_request *request, void *buffer, size_t size,
                                struct berr *err);
 
+/* A header for the response the handler is about to give (any kind; the
+ * common ones come anyway). At most a few per request. */
+int http_request_add_response_header(struct http_request *request, const char *name,
+                                     const char *value, struct berr *err);
+
 /* ---- whole responses: exactly one per request ---- */
 
 void http_respond(struct http_request *request, int status, const char *content_type,

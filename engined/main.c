@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "container_store.h"
 #include "engine.h"
+#include "health.h"
 #include "log.h"
 #include "monitor.h"
 #include "rootfs.h"
@@ -47,6 +48,7 @@ static const api_register apis[] = {
     api_system_register,
     api_images_register,
     api_containers_register,
+    api_archive_register,
 };
 
 /* The init of --init: Debian's tini package ships a static build. */
@@ -172,6 +174,8 @@ static int serve(struct engine *engine, const sigset_t *signals, struct berr *er
     if ((rc = monitor_start(engine, err)))
         return rc;
     monitor_restore(engine);
+    if ((rc = health_start(engine, err)))
+        return rc;
     if ((rc = http_server_create(engine->address, &engine->http, err)))
         return rc;
     for (size_t i = 0; i < sizeof(apis) / sizeof(apis[0]); i++)
@@ -233,6 +237,7 @@ int main(int argc, char **argv)
 out:
     /* Every connection has ended when this returns. */
     http_server_stop(engine.http);
+    health_stop(&engine);
     monitor_stop(&engine);
     container_store_close(engine.containers);
     engine_events_destroy(engine.events);

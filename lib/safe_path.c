@@ -127,15 +127,16 @@ int safe_path_resolve(int root_fd, const char *unsafe_path, enum safe_path_mode 
             goto out;
         }
         target[target_length] = '\0';
+        if (target[0] == '/' && mode == SAFE_PATH_BENEATH) {
+            /* Named before the link is dropped from what was resolved. */
+            rc = berr_set(err, BERR_INVALID,
+                          "path %s escapes its root through the absolute symlink %s -> %s",
+                          unsafe_path, resolved, target);
+            goto out;
+        }
         resolved_length = before;
         resolved[resolved_length] = '\0';
         if (target[0] == '/') {
-            if (mode == SAFE_PATH_BENEATH) {
-                rc = berr_set(err, BERR_INVALID,
-                              "path %s escapes its root through the absolute symlink %s -> %s",
-                              unsafe_path, resolved[0] ? resolved : "/", target);
-                goto out;
-            }
             resolved_length = 0;
             resolved[0] = '\0';
         }
