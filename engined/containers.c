@@ -7,6 +7,7 @@
  */
 #include "containers.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,8 @@
 
 /* How long kill, stop's SIGKILL and rm -f wait for the exit. */
 #define KILL_WAIT_MS 10000
+/* How long a start waits for the clients attaching before it. */
+#define ATTACH_WINDOW_MS 5000
 /* The image's user database is small; refuse to read more. */
 #define USER_FILE_MAX (1u << 20)
 /* The supervisor container's label with the Docker name (/system/df shows it). */
@@ -90,9 +93,8 @@ int containers_layers(struct engine *engine, struct container *container, char *
     return rc;
 }
 
-/* The image's /etc/passwd and /etc/group (NULL when it has none). */
-static void read_user_files(struct engine *engine, struct container *container, char **passwd,
-                            char **group)
+void containers_read_user_files(struct engine *engine, struct container *container, char **passwd,
+                                char **group)
 {
     char **layers = NULL;
     struct berr err;
@@ -119,7 +121,7 @@ static int make_spec(struct engine *engine, struct container *container,
     int rc;
 
     if (with_users)
-        read_user_files(engine, container, &passwd, &group);
+        containers_read_user_files(engine, container, &passwd, &group);
     if (!settings->host_network && !(netns = sandbox_netns_path(engine->state, container->id))) {
         free(passwd);
         free(group);
@@ -162,6 +164,27 @@ static void task_io(const struct container *container, const struct container_se
 
 /* ---- start ---- */
 
+/* Between Tasks.Create and Tasks.Start: clients waiting to attach
+ * (container_store.h, attach_window) attach now, before anything runs. */
+static void let_attachers_in(struct container *container)
+{
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += ATTACH_WINDOW_MS / 1000;
+    pthread_mutex_lock(&container->lock);
+    container->attach_window = true;
+    pthread_cond_broadcast(&container->changed);
+    while (container->attach_waiters > 0)
+        if (pthread_cond_timedwait(&container->changed, &container->lock, &deadline) == ETIMEDOUT) {
+            log_warn("container %s: clients attaching before its start took over %d ms",
+                     short_id(container), ATTACH_WINDOW_MS);
+            break;
+        }
+    container->attach_window = false;
+    pthread_mutex_unlock(&container->lock);
+}
+
 /* Everything a start does outside the state lock. */
 static int run_task(struct engine *engine, struct container *container,
                     const struct container_settings *settings, uint32_t *pid, struct berr *err)
@@ -192,6 +215,7 @@ static int run_task(struct engine *engine, struct container *container,
     }
     if (rc)
         return berr_prefix(err, "failed to create task for container");
+    let_attachers_in(container);
     if ((rc = sv_task_start(engine->supervisor, container->id, pid, err))) {
         sv_task_kill(engine->supervisor, container->id, SIGKILL, true, &ignored);
         sv_task_delete(engine->supervisor, container->id, NULL, &ignored);
