@@ -15,6 +15,7 @@
 
 #include "container_config.h"
 #include "engine.h"
+#include "exec_store.h"
 #include "image_store.h"
 #include "log.h"
 #include "monitor.h"
@@ -505,6 +506,7 @@ static int remove_locked(struct engine *engine, struct container *container, boo
         monitor_wait_exit(engine, container, exits, KILL_WAIT_MS);
     }
     if ((rc = teardown(engine, container, err)) == 0) {
+        exec_store_drop_container(engine->execs, container);
         container_event(engine->events, container, "destroy", NULL);
         return 0;
     }

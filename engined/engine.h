@@ -25,6 +25,7 @@
 #define ENGINE_RPC_TIMEOUT_MS 60000
 
 struct container_store;
+struct exec_store;
 struct monitor;
 
 struct engine {
@@ -38,6 +39,7 @@ struct engine {
     struct image_store *images;         /* Docker's image model over the supervisor's */
     struct container_store *containers; /* Docker's containers (container_store.h) */
     struct monitor *monitor;            /* exits, restart policies (monitor.h) */
+    struct exec_store *execs;           /* docker exec's instances (exec_store.h) */
     const char *init_path;              /* the --init binary (tini-static); NULL: none */
     time_t started;
 };
@@ -46,5 +48,9 @@ struct engine {
 int api_system_register(struct engine *engine, struct berr *err);
 int api_images_register(struct engine *engine, struct berr *err);
 int api_containers_register(struct engine *engine, struct berr *err);
+int api_attach_register(struct engine *engine, struct berr *err);
+int api_logs_register(struct engine *engine, struct berr *err);
+int api_exec_register(struct engine *engine, struct berr *err);
+int api_stats_register(struct engine *engine, struct berr *err);
 
 #endif

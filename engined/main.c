@@ -22,6 +22,7 @@
 #include "berth_version.h"
 #include "container_store.h"
 #include "engine.h"
+#include "exec_store.h"
 #include "log.h"
 #include "monitor.h"
 #include "rootfs.h"
@@ -43,9 +44,13 @@ struct options {
 typedef int (*api_register)(struct engine *engine, struct berr *err);
 
 static const api_register apis[] = {
-    api_system_register,
-    api_images_register,
-    api_containers_register,
+    api_system_register,     /* _ping, version, info, events, df */
+    api_images_register,     /* /images */
+    api_containers_register, /* the containers' lifecycle */
+    api_attach_register,     /* attach, resize */
+    api_logs_register,       /* logs */
+    api_exec_register,       /* exec */
+    api_stats_register,      /* stats */
 };
 
 /* The init of --init: Debian's tini package ships a static build. */
@@ -201,7 +206,8 @@ static int serve(struct engine *engine, const sigset_t *signals, struct berr *er
         return berr_prefix(err, "supervisor %s", engine->supervisor_address);
     if ((rc = image_store_create(engine->supervisor, &engine->images, err)))
         return rc;
-    if ((rc = container_store_open(engine->root, &engine->containers, err)))
+    if ((rc = container_store_open(engine->root, &engine->containers, err)) ||
+        (rc = exec_store_create(&engine->execs, err)))
         return rc;
     rootfs_views_cleanup(engine->state);
     engine->init_path = find_init();
@@ -271,6 +277,7 @@ out:
     /* Every connection has ended when this returns. */
     http_server_stop(engine.http);
     monitor_stop(&engine);
+    exec_store_destroy(engine.execs);
     container_store_close(engine.containers);
     engine_events_destroy(engine.events);
     image_store_destroy(engine.images);
