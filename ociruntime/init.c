@@ -271,10 +271,16 @@ int init_find_executable(const struct spec_process *process, char **environment,
     const char *cursor;
 
     if (strchr(name, '/')) {
+        struct stat info;
         if ((size_t)snprintf(out, size, "%s", name) >= size)
             return berr_set(err, BERR_INVALID, "exec: %s: path too long", name);
-        if (access(out, F_OK) != 0)
+        if (stat(out, &info) != 0)
             return berr_errno(err, errno, "exec: \"%s\"", name);
+        /* As runc's lookup (Go's exec.LookPath): a directory or a file
+         * without execute bits is "permission denied" (exit 126 in
+         * Docker), not something to try and fail at exec time. */
+        if (S_ISDIR(info.st_mode) || !(info.st_mode & 0111))
+            return berr_errno(err, EACCES, "exec: \"%s\"", name);
         return 0;
     }
     if (!path)
