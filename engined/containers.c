@@ -292,13 +292,26 @@ static int start_locked(struct engine *engine, struct container *container, bool
     return rc;
 }
 
+static int remove_locked(struct engine *engine, struct container *container, bool force,
+                         struct berr *err);
+
 int containers_start(struct engine *engine, struct container *container, bool *not_modified,
                      struct berr *err)
 {
+    struct berr ignored;
+    bool auto_remove;
     int rc;
 
     pthread_mutex_lock(&container->operation);
     rc = start_locked(engine, container, true, not_modified, err);
+    pthread_mutex_lock(&container->lock);
+    auto_remove = container->settings->auto_remove && !container->removed;
+    pthread_mutex_unlock(&container->lock);
+    /* dockerd removes an AutoRemove container whose start failed (docker
+     * run --rm waits for that removal). */
+    if (rc && auto_remove && remove_locked(engine, container, true, &ignored))
+        log_warn("container %s: AutoRemove after a failed start: %s", short_id(container),
+                 ignored.message);
     pthread_mutex_unlock(&container->operation);
     return rc;
 }
