@@ -4,7 +4,8 @@
  * kill, wait, remove, rename, pause, unpause, update, top, prune, export,
  * changes). Each handler parses and checks the request, calls
  * containers.h (or reads the store), and writes Docker's JSON shapes.
- * Attach, logs, exec, resize and stats are other files' (later).
+ * Attach and resize (api_attach.c), logs (api_logs.c), exec (api_exec.c)
+ * and stats (api_stats.c) are other files'.
  */
 #include <regex.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "containers.h"
 #include "engine.h"
 #include "docker_filters.h"
+#include "exec_store.h"
 #include "image_store.h"
 #include "log.h"
 #include "rootfs.h"
@@ -654,7 +656,7 @@ static void write_inspect(struct engine *engine, struct container *container, ch
     json_kv_string(writer, "ProcessLabel", "");
     json_kv_string(writer, "AppArmorProfile", "");
     json_key(writer, "ExecIDs");
-    json_null(writer);
+    exec_store_write_ids(container, writer);
     json_key(writer, "HostConfig");
     json_value(writer, settings->host_config);
     write_graph_driver(layers, writer);

@@ -140,6 +140,16 @@ struct container {
 
     void *execs; /* (lock) the exec table, owned by the exec code */
 
+    /* Attaching before the process runs (attach.h), (lock). docker run
+     * attaches, then starts: a start opens `attach_window` once
+     * Tasks.Create made the task (nothing runs yet) and waits, a few
+     * seconds at most, until no attach_waiters are left before
+     * Tasks.Start; an attach that finds the container not running counts
+     * itself in attach_waiters, waits for the window, attaches, and counts
+     * itself out. So it sees the output from its first byte. */
+    int attach_waiters;
+    bool attach_window;
+
     int references; /* internal */
     bool hidden;    /* internal: created, not yet published */
 };

@@ -7,6 +7,7 @@
  */
 #include "containers.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "container_config.h"
 #include "engine.h"
+#include "exec_store.h"
 #include "image_store.h"
 #include "log.h"
 #include "monitor.h"
@@ -25,6 +27,8 @@
 
 /* How long kill, stop's SIGKILL and rm -f wait for the exit. */
 #define KILL_WAIT_MS 10000
+/* How long a start waits for the clients attaching before it. */
+#define ATTACH_WINDOW_MS 5000
 /* The image's user database is small; refuse to read more. */
 #define USER_FILE_MAX (1u << 20)
 /* The supervisor container's label with the Docker name (/system/df shows it). */
@@ -90,9 +94,8 @@ int containers_layers(struct engine *engine, struct container *container, char *
     return rc;
 }
 
-/* The image's /etc/passwd and /etc/group (NULL when it has none). */
-static void read_user_files(struct engine *engine, struct container *container, char **passwd,
-                            char **group)
+void containers_read_user_files(struct engine *engine, struct container *container, char **passwd,
+                                char **group)
 {
     char **layers = NULL;
     struct berr err;
@@ -119,7 +122,7 @@ static int make_spec(struct engine *engine, struct container *container,
     int rc;
 
     if (with_users)
-        read_user_files(engine, container, &passwd, &group);
+        containers_read_user_files(engine, container, &passwd, &group);
     if (!settings->host_network && !(netns = sandbox_netns_path(engine->state, container->id))) {
         free(passwd);
         free(group);
@@ -162,6 +165,27 @@ static void task_io(const struct container *container, const struct container_se
 
 /* ---- start ---- */
 
+/* Between Tasks.Create and Tasks.Start: clients waiting to attach
+ * (container_store.h, attach_window) attach now, before anything runs. */
+static void let_attachers_in(struct container *container)
+{
+    struct timespec deadline;
+
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += ATTACH_WINDOW_MS / 1000;
+    pthread_mutex_lock(&container->lock);
+    container->attach_window = true;
+    pthread_cond_broadcast(&container->changed);
+    while (container->attach_waiters > 0)
+        if (pthread_cond_timedwait(&container->changed, &container->lock, &deadline) == ETIMEDOUT) {
+            log_warn("container %s: clients attaching before its start took over %d ms",
+                     short_id(container), ATTACH_WINDOW_MS);
+            break;
+        }
+    container->attach_window = false;
+    pthread_mutex_unlock(&container->lock);
+}
+
 /* Everything a start does outside the state lock. */
 static int run_task(struct engine *engine, struct container *container,
                     const struct container_settings *settings, uint32_t *pid, struct berr *err)
@@ -192,6 +216,7 @@ static int run_task(struct engine *engine, struct container *container,
     }
     if (rc)
         return berr_prefix(err, "failed to create task for container");
+    let_attachers_in(container);
     if ((rc = sv_task_start(engine->supervisor, container->id, pid, err))) {
         sv_task_kill(engine->supervisor, container->id, SIGKILL, true, &ignored);
         sv_task_delete(engine->supervisor, container->id, NULL, &ignored);
@@ -267,13 +292,26 @@ static int start_locked(struct engine *engine, struct container *container, bool
     return rc;
 }
 
+static int remove_locked(struct engine *engine, struct container *container, bool force,
+                         struct berr *err);
+
 int containers_start(struct engine *engine, struct container *container, bool *not_modified,
                      struct berr *err)
 {
+    struct berr ignored;
+    bool auto_remove;
     int rc;
 
     pthread_mutex_lock(&container->operation);
     rc = start_locked(engine, container, true, not_modified, err);
+    pthread_mutex_lock(&container->lock);
+    auto_remove = container->settings->auto_remove && !container->removed;
+    pthread_mutex_unlock(&container->lock);
+    /* dockerd removes an AutoRemove container whose start failed (docker
+     * run --rm waits for that removal). */
+    if (rc && auto_remove && remove_locked(engine, container, true, &ignored))
+        log_warn("container %s: AutoRemove after a failed start: %s", short_id(container),
+                 ignored.message);
     pthread_mutex_unlock(&container->operation);
     return rc;
 }
@@ -481,6 +519,7 @@ static int remove_locked(struct engine *engine, struct container *container, boo
         monitor_wait_exit(engine, container, exits, KILL_WAIT_MS);
     }
     if ((rc = teardown(engine, container, err)) == 0) {
+        exec_store_drop_container(engine->execs, container);
         container_event(engine->events, container, "destroy", NULL);
         return 0;
     }

@@ -68,6 +68,11 @@ int containers_start_by_policy(struct engine *engine, struct container *containe
 int containers_restart_scheduled(struct engine *engine, struct container *container,
                                  uint64_t ticket, struct berr *err);
 
+/* The image's /etc/passwd and /etc/group as the container sees them
+ * (malloc'ed; NULL when it has none), for user lookups (start, exec). */
+void containers_read_user_files(struct engine *engine, struct container *container, char **passwd,
+                                char **group);
+
 /* The snapshot's layer directories (for export, changes, user lookup). */
 int containers_layers(struct engine *engine, struct container *container, char ***layers,
                       struct berr *err);

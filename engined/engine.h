@@ -25,6 +25,7 @@
 #define ENGINE_RPC_TIMEOUT_MS 60000
 
 struct container_store;
+struct exec_store;
 struct monitor;
 struct health;
 
@@ -40,6 +41,7 @@ struct engine {
     struct container_store *containers; /* Docker's containers (container_store.h) */
     struct monitor *monitor;            /* exits, restart policies (monitor.h) */
     struct health *health;              /* health checks (health.h) */
+    struct exec_store *execs;           /* docker exec's instances (exec_store.h) */
     const char *init_path;              /* the --init binary (tini-static); NULL: none */
     time_t started;
 };
@@ -49,5 +51,9 @@ int api_system_register(struct engine *engine, struct berr *err);
 int api_images_register(struct engine *engine, struct berr *err);
 int api_containers_register(struct engine *engine, struct berr *err);
 int api_archive_register(struct engine *engine, struct berr *err);
+int api_attach_register(struct engine *engine, struct berr *err);
+int api_logs_register(struct engine *engine, struct berr *err);
+int api_exec_register(struct engine *engine, struct berr *err);
+int api_stats_register(struct engine *engine, struct berr *err);
 
 #endif

@@ -1,8 +1,7 @@
 /*
- * health_probe: see health_probe.h. The supervisor calls are made here
- * rather than in supervisor_api.c: they are the probe's own sequence
- * (exec, start, a wait with the probe's deadline, kill, delete), and no
- * other caller shares its choices.
+ * health_probe: see health_probe.h. A probe is an exec with the sequence of
+ * its own (exec, start, a wait with the probe's deadline, kill, delete) over
+ * supervisor_api's process calls.
  */
 #include "health_probe.h"
 
@@ -14,13 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "berth/supervisor/v1/containers.pb-c.h"
-#include "berth/supervisor/v1/containers.pb-rpc.h"
-#include "berth/supervisor/v1/tasks.pb-c.h"
-#include "berth/supervisor/v1/tasks.pb-rpc.h"
 #include "docker_time.h"
 #include "engine.h"
 #include "log.h"
+#include "supervisor_api.h"
 
 #define LOG_MAX_SIZE  (256 * 1024)
 #define LOG_MAX_FILES 2
@@ -29,118 +25,34 @@
 
 /* ---- supervisor calls ---- */
 
-static int call(struct engine *engine, const struct rpc_method *method,
-                const ProtobufCMessage *request, ProtobufCMessage **response, int timeout_ms,
-                struct berr *err)
-{
-    ProtobufCMessage *ignored = NULL;
-    int rc = rpc_client_unary(engine->supervisor, method, ENGINE_NAMESPACE, request,
-                              response ? response : &ignored, timeout_ms, err);
-
-    if (ignored)
-        protobuf_c_message_free_unpacked(ignored, NULL);
-    return rc;
-}
-
 /* The container's spec as the supervisor has it (the one its task runs). */
 static int container_spec(struct engine *engine, const char *id, yajl_val *spec, struct berr *err)
 {
-    Berth__Supervisor__V1__GetContainerRequest request =
-        BERTH__SUPERVISOR__V1__GET_CONTAINER_REQUEST__INIT;
-    Berth__Supervisor__V1__Container *container = NULL;
     char *text;
+    size_t length;
     int rc;
 
-    request.id = (char *)id;
-    rc = call(engine, &berth_supervisor_v1_containers_methods[BERTH_SUPERVISOR_V1_CONTAINERS_GET],
-              &request.base, (ProtobufCMessage **)&container, ENGINE_RPC_TIMEOUT_MS, err);
-    if (rc)
+    if ((rc = sv_container_spec(engine->supervisor, id, &text, &length, err)))
         return rc;
-    text = malloc(container->spec.len + 1);
-    if (!text) {
-        berth__supervisor__v1__container__free_unpacked(container, NULL);
-        return berr_set(err, BERR_NOMEM, "out of memory");
-    }
-    memcpy(text, container->spec.data, container->spec.len);
-    text[container->spec.len] = '\0';
-    berth__supervisor__v1__container__free_unpacked(container, NULL);
     rc = json_parse(text, spec, err);
     free(text);
     return rc ? berr_prefix(err, "the container's spec") : 0;
 }
 
-static int exec_process(struct engine *engine, const char *id, const char *exec_id,
-                        const char *process, size_t length, const char *log_path, struct berr *err)
-{
-    Berth__Supervisor__V1__ExecProcessRequest request =
-        BERTH__SUPERVISOR__V1__EXEC_PROCESS_REQUEST__INIT;
-    Berth__Supervisor__V1__IO io = BERTH__SUPERVISOR__V1__IO__INIT;
-
-    io.log_path = (char *)log_path;
-    io.log_max_size = LOG_MAX_SIZE;
-    io.log_max_files = LOG_MAX_FILES;
-    request.container_id = (char *)id;
-    request.exec_id = (char *)exec_id;
-    request.spec.data = (uint8_t *)process;
-    request.spec.len = length;
-    request.io = &io;
-    return call(engine, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_EXEC],
-                &request.base, NULL, ENGINE_RPC_TIMEOUT_MS, err);
-}
-
-static int start_process(struct engine *engine, const char *id, const char *exec_id,
-                         struct berr *err)
-{
-    Berth__Supervisor__V1__StartRequest request = BERTH__SUPERVISOR__V1__START_REQUEST__INIT;
-
-    request.container_id = (char *)id;
-    request.exec_id = (char *)exec_id;
-    return call(engine, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_START],
-                &request.base, NULL, ENGINE_RPC_TIMEOUT_MS, err);
-}
-
-static int wait_process(struct engine *engine, const char *id, const char *exec_id, int timeout_ms,
-                        uint32_t *status, struct berr *err)
-{
-    Berth__Supervisor__V1__WaitRequest request = BERTH__SUPERVISOR__V1__WAIT_REQUEST__INIT;
-    Berth__Supervisor__V1__WaitResponse *response = NULL;
-    int rc;
-
-    request.container_id = (char *)id;
-    request.exec_id = (char *)exec_id;
-    rc = call(engine, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_WAIT],
-              &request.base, (ProtobufCMessage **)&response, timeout_ms, err);
-    if (rc == 0) {
-        *status = response->exit_status;
-        berth__supervisor__v1__wait_response__free_unpacked(response, NULL);
-    }
-    return rc;
-}
-
 static void kill_process(struct engine *engine, const char *id, const char *exec_id)
 {
-    Berth__Supervisor__V1__KillRequest request = BERTH__SUPERVISOR__V1__KILL_REQUEST__INIT;
     struct berr err;
 
-    request.container_id = (char *)id;
-    request.exec_id = (char *)exec_id;
-    request.signal = SIGKILL;
-    if (call(engine, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_KILL],
-             &request.base, NULL, ENGINE_RPC_TIMEOUT_MS, &err) &&
+    if (sv_process_kill(engine->supervisor, id, exec_id, SIGKILL, &err) &&
         err.code != BERR_NOT_FOUND)
         log_debug("container %.12s: kill health probe %.12s: %s", id, exec_id, err.message);
 }
 
 static void delete_process(struct engine *engine, const char *id, const char *exec_id)
 {
-    Berth__Supervisor__V1__DeleteProcessRequest request =
-        BERTH__SUPERVISOR__V1__DELETE_PROCESS_REQUEST__INIT;
     struct berr err;
 
-    request.container_id = (char *)id;
-    request.exec_id = (char *)exec_id;
-    if (call(engine, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_DELETE_PROCESS],
-             &request.base, NULL, ENGINE_RPC_TIMEOUT_MS, &err) &&
+    if (sv_process_delete(engine->supervisor, id, exec_id, NULL, &err) &&
         err.code != BERR_NOT_FOUND)
         log_debug("container %.12s: delete health probe %.12s: %s", id, exec_id, err.message);
 }
@@ -406,6 +318,7 @@ void health_probe_run(struct engine *engine, struct container *container,
     uint32_t status = 0;
     bool timed_out = false;
     size_t length = 0;
+    struct sv_task_io probe_io = {.log_max_size = LOG_MAX_SIZE, .log_max_files = LOG_MAX_FILES};
     struct berr err;
     int rc;
 
@@ -427,11 +340,13 @@ void health_probe_run(struct engine *engine, struct container *container,
         goto out;
     }
     publish(engine, container, "exec_create", config->argv, id_attribute);
-    if ((rc = exec_process(engine, container->id, exec_id, process, length, log_path, &err))) {
+    probe_io.log_path = log_path;
+    if ((rc = sv_exec_add(engine->supervisor, container->id, exec_id, process, length, &probe_io,
+                          &err))) {
         fail(result, err.message);
         goto out;
     }
-    if ((rc = start_process(engine, container->id, exec_id, &err))) {
+    if ((rc = sv_exec_start(engine->supervisor, container->id, exec_id, NULL, &err))) {
         delete_process(engine, container->id, exec_id);
         unlink(log_path);
         fail(result, err.message);
@@ -442,12 +357,13 @@ void health_probe_run(struct engine *engine, struct container *container,
         kill_process(engine, container->id, exec_id);
         timeout_ms = ENGINE_RPC_TIMEOUT_MS;
     }
-    rc = wait_process(engine, container->id, exec_id, timeout_ms < 1 ? 1 : (int)timeout_ms, &status,
-                      &err);
+    rc = sv_process_wait(engine->supervisor, container->id, exec_id,
+                         timeout_ms < 1 ? 1 : (int)timeout_ms, &status, &err);
     if (rc == BERR_TIMEOUT) {
         timed_out = true;
         kill_process(engine, container->id, exec_id);
-        rc = wait_process(engine, container->id, exec_id, ENGINE_RPC_TIMEOUT_MS, &status, &err);
+        rc = sv_process_wait(engine->supervisor, container->id, exec_id, ENGINE_RPC_TIMEOUT_MS,
+                             &status, &err);
     }
     delete_process(engine, container->id, exec_id);
     if (rc) {

@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "container_store.h"
 #include "engine.h"
+#include "exec_store.h"
 #include "health.h"
 #include "log.h"
 #include "monitor.h"
@@ -45,10 +46,14 @@ struct options {
 typedef int (*api_register)(struct engine *engine, struct berr *err);
 
 static const api_register apis[] = {
-    api_system_register,
-    api_images_register,
-    api_containers_register,
-    api_archive_register,
+    api_system_register,     /* _ping, version, info, events, df */
+    api_images_register,     /* /images */
+    api_containers_register, /* the containers' lifecycle */
+    api_archive_register,    /* docker cp */
+    api_attach_register,     /* attach, resize */
+    api_logs_register,       /* logs */
+    api_exec_register,       /* exec */
+    api_stats_register,      /* stats */
 };
 
 /* The init of --init: Debian's tini package ships a static build. */
@@ -165,7 +170,8 @@ static int serve(struct engine *engine, const sigset_t *signals, struct berr *er
         return berr_prefix(err, "supervisor %s", engine->supervisor_address);
     if ((rc = image_store_create(engine->supervisor, &engine->images, err)))
         return rc;
-    if ((rc = container_store_open(engine->root, &engine->containers, err)))
+    if ((rc = container_store_open(engine->root, &engine->containers, err)) ||
+        (rc = exec_store_create(&engine->execs, err)))
         return rc;
     rootfs_views_cleanup(engine->state);
     engine->init_path = find_init();
@@ -239,6 +245,7 @@ out:
     http_server_stop(engine.http);
     health_stop(&engine);
     monitor_stop(&engine);
+    exec_store_destroy(engine.execs);
     container_store_close(engine.containers);
     engine_events_destroy(engine.events);
     image_store_destroy(engine.images);

@@ -20,8 +20,7 @@
 #include "capabilities.h"
 #include "spec_mounts.h"
 
-#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-#define MAX_CAPS     64
+#define MAX_CAPS 64
 
 /* ---- capabilities ---- */
 
@@ -69,6 +68,19 @@ static bool in_vector(const char *const *vector, size_t count, const char *item)
         if (strcmp(vector[i], item) == 0)
             return true;
     return false;
+}
+
+size_t spec_all_capabilities(const char **caps, size_t size)
+{
+    unsigned long long held = own_bounding_set();
+    size_t n = 0;
+
+    for (size_t i = 0; i < CAPABILITY_COUNT && n + 1 < size; i++)
+        if (held >> i & 1)
+            caps[n++] = capability_name((int)i);
+    if (size)
+        caps[n] = NULL;
+    return n;
 }
 
 /* Normalised names of a CapAdd/CapDrop array into out. */
@@ -128,12 +140,6 @@ static int container_capabilities(yajl_val host, const char **caps, struct berr 
 
 /* ---- users ---- */
 
-struct user_ids {
-    unsigned uid, gid;
-    unsigned groups[64];
-    size_t group_count;
-};
-
 static bool all_digits(const char *text)
 {
     return *text && strspn(text, "0123456789") == strlen(text);
@@ -189,11 +195,11 @@ static bool find_entry(const char *file, const char *key, char *name, unsigned *
 }
 
 /* The groups whose member list (field 3) names user. */
-static void member_groups(const char *group, const char *user, struct user_ids *ids)
+static void member_groups(const char *group, const char *user, struct spec_user *ids)
 {
     const char *line = group;
 
-    while (line && *line && ids->group_count < 64) {
+    while (line && *line && ids->group_count < SPEC_USER_GROUPS_MAX) {
         const char *next = strchr(line, '\n');
         size_t length = next ? (size_t)(next - line) : strlen(line);
         char members[4096], gid[32];
@@ -228,47 +234,53 @@ static int resolve_group(const char *group_file, const char *text, bool strict, 
 }
 
 /* "user[:group]" with the image's files, as runc's user lookup does. */
-static int resolve_user(const struct spec_input *input, yajl_val host, struct user_ids *ids,
-                        struct berr *err)
+int spec_resolve_user(const char *spec, yajl_val group_add, const char *passwd, const char *group,
+                      bool strict, struct spec_user *ids, struct berr *err)
 {
-    const char *spec = "";
     char user_part[256], name[256] = "", gid_field[32];
     const char *group_part;
-    yajl_val group_add = json_get(host, "GroupAdd");
     int rc;
 
     memset(ids, 0, sizeof(*ids));
-    json_get_string(input->settings->config, "User", &spec, NULL);
-    snprintf(user_part, sizeof(user_part), "%s", spec);
-    group_part = strchr(spec, ':') ? strchr(spec, ':') + 1 : NULL;
+    snprintf(user_part, sizeof(user_part), "%s", spec ? spec : "");
+    group_part = spec && strchr(spec, ':') ? strchr(spec, ':') + 1 : NULL;
     user_part[strcspn(user_part, ":")] = '\0';
     if (!*user_part)
         snprintf(user_part, sizeof(user_part), "0");
-    if (input->passwd &&
-        find_entry(input->passwd, user_part, name, &ids->uid, gid_field, sizeof(gid_field))) {
+    if (passwd && find_entry(passwd, user_part, name, &ids->uid, gid_field, sizeof(gid_field))) {
         /* The primary group is field 3 of the passwd line. */
         ids->gid = (unsigned)strtoul(gid_field, NULL, 10);
     } else if (all_digits(user_part)) {
         ids->uid = (unsigned)strtoul(user_part, NULL, 10);
-    } else if (input->strict_user) {
+    } else if (strict) {
         return berr_set(err, BERR_INVALID,
                         "unable to find user %s: no matching entries in passwd file", user_part);
     }
     if (group_part && *group_part &&
-        (rc = resolve_group(input->group, group_part, input->strict_user, &ids->gid, err)))
+        (rc = resolve_group(group, group_part, strict, &ids->gid, err)))
         return rc;
-    if (*name && input->group && !(group_part && *group_part))
-        member_groups(input->group, name, ids);
+    if (*name && group && !(group_part && *group_part))
+        member_groups(group, name, ids);
     for (size_t i = 0; YAJL_IS_ARRAY(group_add) && i < group_add->u.array.len; i++) {
         yajl_val item = group_add->u.array.values[i];
         unsigned gid;
-        if (!YAJL_IS_STRING(item) || ids->group_count >= 64)
+        if (!YAJL_IS_STRING(item) || ids->group_count >= SPEC_USER_GROUPS_MAX)
             continue;
-        if ((rc = resolve_group(input->group, item->u.string, input->strict_user, &gid, err)))
+        if ((rc = resolve_group(group, item->u.string, strict, &gid, err)))
             return rc;
         ids->groups[ids->group_count++] = gid;
     }
     return 0;
+}
+
+static int resolve_user(const struct spec_input *input, yajl_val host, struct spec_user *ids,
+                        struct berr *err)
+{
+    const char *spec = "";
+
+    json_get_string(input->settings->config, "User", &spec, NULL);
+    return spec_resolve_user(spec, json_get(host, "GroupAdd"), input->passwd, input->group,
+                             input->strict_user, ids, err);
 }
 
 /* ---- process ---- */
@@ -285,7 +297,7 @@ static void write_env(struct json_writer *writer, const struct container_setting
 {
     const char *hostname = "";
     char *defaults[3];
-    char path[] = "PATH=" DEFAULT_PATH, host_entry[300], term[] = "TERM=xterm";
+    char path[] = "PATH=" SPEC_DEFAULT_PATH, host_entry[300], term[] = "TERM=xterm";
     char **env = NULL;
     size_t n = 0, i, j;
 
@@ -855,7 +867,7 @@ static int write_process(struct json_writer *writer, const struct spec_input *in
     bool init = json_get(host, "Init") && YAJL_IS_TRUE(json_get(host, "Init"));
     int64_t oom_score = get_number(host, "OomScoreAdj", 0);
     struct security security;
-    struct user_ids ids;
+    struct spec_user ids;
     int rc;
 
     if ((rc = resolve_user(input, host, &ids, err)) || (rc = parse_security(host, &security, err)))

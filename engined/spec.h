@@ -30,6 +30,8 @@
 
 #define SPEC_INIT_PATH     "/sbin/docker-init"
 #define SPEC_CGROUP_PARENT "/berth"
+/* Docker's PATH for Linux containers. */
+#define SPEC_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 struct spec_input {
     const char *id;
@@ -69,7 +71,28 @@ int spec_check_cpuset(yajl_val value, const char *what, struct berr *err);
 /* Writes "MaskedPaths": [...] or "ReadonlyPaths": [...] with Docker's defaults. */
 void spec_write_default_paths(struct json_writer *writer, const char *key);
 
+/* ---- users (also for exec's User) ---- */
+
+#define SPEC_USER_GROUPS_MAX 64
+
+struct spec_user {
+    unsigned uid, gid;
+    unsigned groups[SPEC_USER_GROUPS_MAX]; /* additional gids */
+    size_t group_count;
+};
+
+/* "name|uid[:group|gid]" looked up in an image's /etc/passwd and
+ * /etc/group texts (NULL: none), plus group_add (HostConfig.GroupAdd, may
+ * be NULL), as runc's lookup. strict: unknown names are BERR_INVALID with
+ * dockerd's message; else they fall back to root. */
+int spec_resolve_user(const char *user, yajl_val group_add, const char *passwd, const char *group,
+                      bool strict, struct spec_user *out, struct berr *err);
+
 /* ---- capabilities (also for the seccomp profile's conditions) ---- */
+
+/* Every capability the engine holds ("CAP_..."), what privileged gets:
+ * up to size - 1 names and a NULL. Returns the count. */
+size_t spec_all_capabilities(const char **caps, size_t size);
 
 /* "CAP_NET_ADMIN" for "net_admin", "NET_ADMIN" or "CAP_NET_ADMIN"; "ALL"
  * for "all"; NULL if unknown. */

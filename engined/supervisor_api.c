@@ -438,3 +438,206 @@ int sv_task_update(struct rpc_client *client, const char *id, const char *resour
                         &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_UPDATE],
                         &request.base, err);
 }
+
+/* ---- processes ---- */
+
+static void fill_io(Berth__Supervisor__V1__IO *out, const struct sv_task_io *io)
+{
+    out->terminal = io->terminal;
+    out->stdin = io->stdin;
+    out->log_path = (char *)(io->log_path ? io->log_path : "");
+    out->log_max_size = io->log_max_size;
+    out->log_max_files = io->log_max_files;
+    out->console_width = io->console_width;
+    out->console_height = io->console_height;
+}
+
+int sv_container_spec(struct rpc_client *client, const char *id, char **spec, size_t *length,
+                      struct berr *err)
+{
+    Berth__Supervisor__V1__GetContainerRequest request =
+        BERTH__SUPERVISOR__V1__GET_CONTAINER_REQUEST__INIT;
+    Berth__Supervisor__V1__Container *response = NULL;
+    int rc;
+
+    request.id = (char *)id;
+    rc = call(client, &berth_supervisor_v1_containers_methods[BERTH_SUPERVISOR_V1_CONTAINERS_GET],
+              &request.base, (ProtobufCMessage **)&response, err);
+    if (rc)
+        return rc;
+    *spec = strndup((const char *)response->spec.data, response->spec.len);
+    *length = response->spec.len;
+    berth__supervisor__v1__container__free_unpacked(response, NULL);
+    return *spec ? 0 : berr_set(err, BERR_NOMEM, "out of memory");
+}
+
+int sv_exec_add(struct rpc_client *client, const char *id, const char *exec_id, const char *spec,
+                size_t length, const struct sv_task_io *io, struct berr *err)
+{
+    Berth__Supervisor__V1__ExecProcessRequest request =
+        BERTH__SUPERVISOR__V1__EXEC_PROCESS_REQUEST__INIT;
+    Berth__Supervisor__V1__IO task_io = BERTH__SUPERVISOR__V1__IO__INIT;
+
+    fill_io(&task_io, io);
+    request.container_id = (char *)id;
+    request.exec_id = (char *)exec_id;
+    request.spec.data = (uint8_t *)spec;
+    request.spec.len = length;
+    request.io = &task_io;
+    return call_discard(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_EXEC],
+                        &request.base, err);
+}
+
+int sv_exec_start(struct rpc_client *client, const char *id, const char *exec_id, uint32_t *pid,
+                  struct berr *err)
+{
+    Berth__Supervisor__V1__StartRequest request = BERTH__SUPERVISOR__V1__START_REQUEST__INIT;
+    Berth__Supervisor__V1__StartResponse *response = NULL;
+    int rc;
+
+    request.container_id = (char *)id;
+    request.exec_id = (char *)exec_id;
+    rc = call(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_START],
+              &request.base, (ProtobufCMessage **)&response, err);
+    if (rc)
+        return rc;
+    if (pid)
+        *pid = response->pid;
+    berth__supervisor__v1__start_response__free_unpacked(response, NULL);
+    return 0;
+}
+
+int sv_process_get(struct rpc_client *client, const char *id, const char *exec_id,
+                   struct sv_process *out, struct berr *err)
+{
+    Berth__Supervisor__V1__GetTaskRequest request = BERTH__SUPERVISOR__V1__GET_TASK_REQUEST__INIT;
+    Berth__Supervisor__V1__GetTaskResponse *response = NULL;
+    int rc;
+
+    request.container_id = (char *)id;
+    request.exec_id = (char *)exec_id;
+    rc = call(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_GET],
+              &request.base, (ProtobufCMessage **)&response, err);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof(*out));
+    if (response->process) {
+        out->pid = response->process->pid;
+        out->status = response->process->status;
+        out->exit_status = response->process->exit_status;
+        out->exited_at = sv_timestamp_ns(response->process->exited_at);
+    }
+    berth__supervisor__v1__get_task_response__free_unpacked(response, NULL);
+    return 0;
+}
+
+int sv_process_delete(struct rpc_client *client, const char *id, const char *exec_id,
+                      struct sv_process *process, struct berr *err)
+{
+    Berth__Supervisor__V1__DeleteProcessRequest request =
+        BERTH__SUPERVISOR__V1__DELETE_PROCESS_REQUEST__INIT;
+    Berth__Supervisor__V1__DeleteResponse *response = NULL;
+    int rc;
+
+    request.container_id = (char *)id;
+    request.exec_id = (char *)exec_id;
+    rc = call(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_DELETE_PROCESS],
+              &request.base, (ProtobufCMessage **)&response, err);
+    if (rc)
+        return rc;
+    if (process) {
+        process->pid = response->pid;
+        process->status = BERTH__SUPERVISOR__V1__STATUS__STATUS_STOPPED;
+        process->exit_status = response->exit_status;
+        process->exited_at = sv_timestamp_ns(response->exited_at);
+    }
+    berth__supervisor__v1__delete_response__free_unpacked(response, NULL);
+    return 0;
+}
+
+int sv_process_kill(struct rpc_client *client, const char *id, const char *exec_id, int signal,
+                    struct berr *err)
+{
+    Berth__Supervisor__V1__KillRequest request = BERTH__SUPERVISOR__V1__KILL_REQUEST__INIT;
+
+    request.container_id = (char *)id;
+    request.exec_id = (char *)exec_id;
+    request.signal = (uint32_t)signal;
+    return call_discard(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_KILL],
+                        &request.base, err);
+}
+
+int sv_process_wait(struct rpc_client *client, const char *id, const char *exec_id,
+                    int timeout_ms, uint32_t *exit_status, struct berr *err)
+{
+    Berth__Supervisor__V1__WaitRequest request = BERTH__SUPERVISOR__V1__WAIT_REQUEST__INIT;
+    Berth__Supervisor__V1__WaitResponse *response = NULL;
+    int rc;
+
+    request.container_id = (char *)id;
+    request.exec_id = (char *)exec_id;
+    rc = rpc_client_unary(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_WAIT],
+                          ENGINE_NAMESPACE, &request.base, (ProtobufCMessage **)&response,
+                          timeout_ms, err);
+    if (rc)
+        return rc;
+    *exit_status = response->exit_status;
+    berth__supervisor__v1__wait_response__free_unpacked(response, NULL);
+    return 0;
+}
+
+int sv_process_resize(struct rpc_client *client, const char *id, const char *exec_id,
+                      uint32_t width, uint32_t height, struct berr *err)
+{
+    Berth__Supervisor__V1__ResizePtyRequest request =
+        BERTH__SUPERVISOR__V1__RESIZE_PTY_REQUEST__INIT;
+
+    request.container_id = (char *)id;
+    request.exec_id = (char *)(exec_id ? exec_id : "");
+    request.width = width;
+    request.height = height;
+    return call_discard(client,
+                        &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_RESIZE_PTY],
+                        &request.base, err);
+}
+
+int sv_process_close_stdin(struct rpc_client *client, const char *id, const char *exec_id,
+                           struct berr *err)
+{
+    Berth__Supervisor__V1__CloseIORequest request = BERTH__SUPERVISOR__V1__CLOSE_IOREQUEST__INIT;
+
+    request.container_id = (char *)id;
+    request.exec_id = (char *)(exec_id ? exec_id : "");
+    request.stdin = true;
+    return call_discard(client,
+                        &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_CLOSE_IO],
+                        &request.base, err);
+}
+
+int sv_task_metrics(struct rpc_client *client, const char *id, char **data, int64_t *read_at,
+                    struct berr *err)
+{
+    Berth__Supervisor__V1__MetricsRequest request = BERTH__SUPERVISOR__V1__METRICS_REQUEST__INIT;
+    Berth__Supervisor__V1__MetricsResponse *response = NULL;
+    char filter[128], *filters[] = {filter};
+    int rc;
+
+    snprintf(filter, sizeof(filter), "id==%s", id);
+    request.filters = filters;
+    request.n_filters = 1;
+    rc = call(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_METRICS],
+              &request.base, (ProtobufCMessage **)&response, err);
+    if (rc)
+        return rc;
+    if (response->n_metrics < 1) {
+        rc = berr_set(err, BERR_NOT_FOUND, "container %s has no statistics (not running)", id);
+    } else {
+        const Berth__Supervisor__V1__Metric *metric = response->metrics[0];
+        *data = strndup((const char *)metric->data.data, metric->data.len);
+        *read_at = sv_timestamp_ns(metric->timestamp);
+        if (!*data)
+            rc = berr_set(err, BERR_NOMEM, "out of memory");
+    }
+    berth__supervisor__v1__metrics_response__free_unpacked(response, NULL);
+    return rc;
+}

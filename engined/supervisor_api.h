@@ -108,6 +108,37 @@ int sv_task_pids(struct rpc_client *client, const char *id, uint32_t **pids, siz
 int sv_task_update(struct rpc_client *client, const char *id, const char *resources, size_t length,
                    struct berr *err);
 
+/* ---- processes: the init ("" exec id) and execs ---- */
+
+/* The container's OCI spec as stored (*spec malloc'ed, NUL-terminated). */
+int sv_container_spec(struct rpc_client *client, const char *id, char **spec, size_t *length,
+                      struct berr *err);
+/* Adds an exec (created, not started): spec is an OCI "process" object. */
+int sv_exec_add(struct rpc_client *client, const char *id, const char *exec_id, const char *spec,
+                size_t length, const struct sv_task_io *io, struct berr *err);
+int sv_exec_start(struct rpc_client *client, const char *id, const char *exec_id, uint32_t *pid,
+                  struct berr *err);
+int sv_process_get(struct rpc_client *client, const char *id, const char *exec_id,
+                   struct sv_process *out, struct berr *err);
+/* Deletes a stopped exec (its exit in *process, may be NULL). */
+int sv_process_delete(struct rpc_client *client, const char *id, const char *exec_id,
+                      struct sv_process *process, struct berr *err);
+/* Signals one process (the init with exec_id "", or an exec). */
+int sv_process_kill(struct rpc_client *client, const char *id, const char *exec_id, int signal,
+                    struct berr *err);
+/* Waits up to timeout_ms for the process to exit (BERR_TIMEOUT after). */
+int sv_process_wait(struct rpc_client *client, const char *id, const char *exec_id,
+                    int timeout_ms, uint32_t *exit_status, struct berr *err);
+int sv_process_resize(struct rpc_client *client, const char *id, const char *exec_id,
+                      uint32_t width, uint32_t height, struct berr *err);
+int sv_process_close_stdin(struct rpc_client *client, const char *id, const char *exec_id,
+                           struct berr *err);
+/* The runtime's `events --stats` data object of a running task (*data
+ * malloc'ed, NUL-terminated) and when it was read; BERR_NOT_FOUND when the
+ * task has none (not running). */
+int sv_task_metrics(struct rpc_client *client, const char *id, char **data, int64_t *read_at,
+                    struct berr *err);
+
 /* A supervisor Timestamp as ns since the epoch (0 for none). */
 int64_t sv_timestamp_ns(const Berth__Supervisor__V1__Timestamp *timestamp);
 

@@ -271,10 +271,20 @@ int init_find_executable(const struct spec_process *process, char **environment,
     const char *cursor;
 
     if (strchr(name, '/')) {
+        struct stat info;
         if ((size_t)snprintf(out, size, "%s", name) >= size)
             return berr_set(err, BERR_INVALID, "exec: %s: path too long", name);
-        if (access(out, F_OK) != 0)
-            return berr_errno(err, errno, "exec: \"%s\"", name);
+        /* As runc's lookup (Go's exec.LookPath), in Go's words, which the
+         * docker CLI reads for its exit code: a missing file is 127, a
+         * directory or a file without execute bits "permission denied"
+         * (126), not something to try and fail at exec time. */
+        if (stat(out, &info) != 0)
+            return errno == ENOENT
+                       ? berr_set(err, BERR_NOT_FOUND,
+                                  "exec: \"%s\": stat %s: no such file or directory", name, name)
+                       : berr_errno(err, errno, "exec: \"%s\"", name);
+        if (S_ISDIR(info.st_mode) || !(info.st_mode & 0111))
+            return berr_set(err, BERR_PERMISSION, "exec: \"%s\": permission denied", name);
         return 0;
     }
     if (!path)

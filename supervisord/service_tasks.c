@@ -815,6 +815,11 @@ static int attach(struct rpc_call *call, void *data, struct berr *err)
         (rc = task_attach(task, first->exec_id, first->attach_stdin, first->stdout, first->stderr,
                           &output.shim, err)))
         goto out;
+    /* The headers say the attach is in place: a client that attaches
+     * before it starts the process (docker run) waits for them, and then
+     * misses none of the output. */
+    if ((rc = rpc_call_send_headers(call, err)))
+        goto out;
     if ((rc = pthread_create(&thread, NULL, carry_output, &output))) {
         rc = berr_errno(err, rc, "attach: start a thread");
         goto out;

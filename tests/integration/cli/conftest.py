@@ -1,16 +1,20 @@
 """Fixtures of the berth CLI tests: `berth` driven against the engine that
 BERTH_TEST_ENGINE names (a DOCKER_HOST URL such as unix:///tmp/dref/docker.sock,
-or a berth-engined socket). Without it the whole suite is skipped, saying why,
-so CI stays green until an engine runs there.
+or a berth-engined socket), or `stack`: a berth stack of this build started
+for the session (scripts/stack up in a temporary directory, taken down with
+scripts/stack down at the end, also after failures). Without it the whole
+suite is skipped, saying why, so CI stays green until an engine runs there.
 
 Every container a test creates is named with this run's prefix and removed at
 the end, whatever happened; images the tests tag are removed too. The bundled
 busybox image is loaded into the engine when it is missing.
 """
+import glob
 import os
 import pathlib
 import shutil
 import subprocess
+import tempfile
 import time
 import uuid
 
@@ -18,9 +22,54 @@ import pytest
 
 BUILD_DIR = pathlib.Path(os.environ.get("BERTH_BUILD_DIR",
                                         pathlib.Path(__file__).resolve().parents[3] / "build"))
+SOURCE_DIR = pathlib.Path(os.environ.get("BERTH_SOURCE_DIR",
+                                         pathlib.Path(__file__).resolve().parents[3]))
 ENGINE = os.environ.get("BERTH_TEST_ENGINE", "")
+STACK_DIR = None  # BERTH_TEST_ENGINE=stack: where the session's stack lives
 PREFIX = "bclitest-%s-" % uuid.uuid4().hex[:6]
 DOCKER = os.environ.get("BERTH_TEST_DOCKER", "/usr/local/bin/docker")
+
+
+def _stack(command):
+    return subprocess.run([str(SOURCE_DIR / "scripts" / "stack"), command, STACK_DIR],
+                          capture_output=True, text=True, timeout=180)
+
+
+def _remove_berth_cgroups():
+    for cgroup in glob.glob("/sys/fs/cgroup/*/berth") + glob.glob("/sys/fs/cgroup/berth"):
+        for child in sorted(glob.glob(cgroup + "/*/"), reverse=True):
+            try:
+                os.rmdir(child)
+            except OSError:
+                pass
+        try:
+            os.rmdir(cgroup)
+        except OSError:
+            pass
+
+
+def pytest_configure(config):
+    """BERTH_TEST_ENGINE=stack: a stack of this build for the session."""
+    global ENGINE, STACK_DIR
+    if ENGINE != "stack":
+        return
+    STACK_DIR = tempfile.mkdtemp(prefix="bclistack-")
+    result = _stack("up")
+    if result.returncode != 0:
+        log = pathlib.Path(STACK_DIR, "engined.log")
+        _stack("down")
+        shutil.rmtree(STACK_DIR, ignore_errors=True)
+        raise pytest.UsageError("scripts/stack up failed: %s%s" % (
+            result.stderr, log.read_text()[-3000:] if log.exists() else ""))
+    ENGINE = "unix://%s/engine.sock" % STACK_DIR
+
+
+def pytest_unconfigure(config):
+    if not STACK_DIR:
+        return
+    _stack("down")
+    _remove_berth_cgroups()
+    shutil.rmtree(STACK_DIR, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(config, items):

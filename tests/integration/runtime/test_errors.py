@@ -258,3 +258,19 @@ def test_exec_bad_process_file(runtime, bundle, tmp_path):
     result = runtime("exec", "--process", tmp_path / "process.json", cid)
     assert result.returncode != 0
     assert runtime.status(cid) == "running"
+
+
+# -- the process cannot be run -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, keyword", [
+    (["/etc"], "permission denied"),               # a directory
+    (["/etc/passwd"], "permission denied"),        # not executable
+    (["/no/such/binary"], "no such file"),
+    (["no-such-command"], "executable file not found"),
+], ids=["directory", "not-executable", "missing-path", "missing-command"])
+def test_process_that_cannot_run(runtime, bundle, args, keyword):
+    """create refuses it, as runc's LookPath does (Docker turns permission
+    denied into exit 126 and not found into 127)."""
+    bundle.config["process"]["args"] = args
+    assert_fails(runtime, create(runtime, bundle), keyword)

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 
 import grpc
@@ -74,6 +75,34 @@ def test_attach_carries_stdin_and_output(client, base):
     assert out == b"hello world\n"
     assert err == b"oops\n"
     assert status == 3
+
+
+def test_attach_before_start_gets_all_output(client, base):
+    """The headers come once the attach is in place: attach, wait for them,
+    start, and nothing the process wrote is missing (docker run's order)."""
+    for _ in range(5):
+        container_id = create_task(client, base, ["sh", "-c", "echo first; echo second >&2"])
+        done = threading.Event()
+
+        def requests():
+            yield tasks_pb2.AttachRequest(container_id=container_id, stdout=True, stderr=True)
+            done.wait(30)
+
+        call = client.tasks.Attach(requests(), metadata=client.md, timeout=30)
+        call.initial_metadata()
+        client.tasks.Start(tasks_pb2.StartRequest(container_id=container_id),
+                           metadata=client.md, timeout=10)
+        out, err, status = b"", b"", None
+        for response in call:
+            if response.stream == 2:
+                err += response.data
+            else:
+                out += response.data
+            if response.exited:
+                status = response.exit_status
+                done.set()
+        done.set()
+        assert (out, err, status) == (b"first\n", b"second\n", 0)
 
 
 def test_attach_after_exit_reports_the_exit(client, base):
