@@ -262,6 +262,11 @@ static void call_serve(struct rpc_call *call)
             rc = berr_set(&err, BERR_INTERNAL, "%s: the handler sent no response", method->path);
     }
     if (rc != 0) {
+        /* A handler that gave up because the deadline passed (it sees that
+         * as a cancellation) answers what the client's own timer would:
+         * the server's clock may get there first. */
+        if (rc == BERR_CANCELLED && rpc_call_remaining_ms(call) == 0)
+            rc = BERR_TIMEOUT;
         status = rpc_status_from_berr(rc);
         if (!err.message[0])
             berr_set(&err, rc, "%s", berr_code_name(rc));

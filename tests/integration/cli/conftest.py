@@ -9,7 +9,6 @@ Every container a test creates is named with this run's prefix and removed at
 the end, whatever happened; images the tests tag are removed too. The bundled
 busybox image is loaded into the engine when it is missing.
 """
-import glob
 import os
 import pathlib
 import shutil
@@ -35,19 +34,6 @@ def _stack(command):
                           capture_output=True, text=True, timeout=180)
 
 
-def _remove_berth_cgroups():
-    for cgroup in glob.glob("/sys/fs/cgroup/*/berth") + glob.glob("/sys/fs/cgroup/berth"):
-        for child in sorted(glob.glob(cgroup + "/*/"), reverse=True):
-            try:
-                os.rmdir(child)
-            except OSError:
-                pass
-        try:
-            os.rmdir(cgroup)
-        except OSError:
-            pass
-
-
 def pytest_configure(config):
     """BERTH_TEST_ENGINE=stack: a stack of this build for the session."""
     global ENGINE, STACK_DIR
@@ -68,7 +54,6 @@ def pytest_unconfigure(config):
     if not STACK_DIR:
         return
     _stack("down")
-    _remove_berth_cgroups()
     shutil.rmtree(STACK_DIR, ignore_errors=True)
 
 
