@@ -560,9 +560,7 @@ static bool lookup_id(int root_fd, const char *file, const char *key, unsigned *
                       unsigned *primary_gid)
 {
     char *text = NULL, *line, *save = NULL;
-    int fd;
-    ssize_t got;
-    size_t used = 0;
+    int fd, read_failed;
     bool found = false;
     struct berr err;
 
@@ -573,13 +571,10 @@ static bool lookup_id(int root_fd, const char *file, const char *key, unsigned *
     }
     if (safe_path_open(root_fd, file, O_RDONLY | O_NOFOLLOW, 0, SAFE_PATH_IN_ROOT, &fd, &err))
         return key[0] && strspn(key, "0123456789") == strlen(key);
-    text = malloc(USER_FILE_MAX + 1);
-    while (text && used < USER_FILE_MAX && (got = read(fd, text + used, USER_FILE_MAX - used)) > 0)
-        used += (size_t)got;
+    read_failed = rootfs_read_fd(fd, USER_FILE_MAX, &text, &err);
     close(fd);
-    if (!text)
+    if (read_failed)
         return false;
-    text[used] = '\0';
     for (line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
         char *fields[4] = {NULL};
         char *cursor = line;

@@ -99,15 +99,34 @@ static bool is_opaque(int layer_fd, const char *directory)
     return length == 1 && value[0] == 'y';
 }
 
-static int read_all(int fd, size_t max, char **out, struct berr *err)
+/* Reads up to max bytes. The buffer grows with what is read, from the
+ * file's size: a buffer of max bytes for a passwd file of a few hundred
+ * would stay in the calling thread's malloc arena. */
+int rootfs_read_fd(int fd, size_t max, char **out, struct berr *err)
 {
-    char *buffer = malloc(max + 1);
-    size_t used = 0;
+    struct stat info;
+    size_t used = 0, size = 4096;
+    char *buffer;
 
-    if (!buffer)
+    if (fstat(fd, &info) == 0 && info.st_size > 0 && (size_t)info.st_size < max)
+        size = (size_t)info.st_size + 1;
+    if (size > max)
+        size = max;
+    if (!(buffer = malloc(size + 1)))
         return berr_set(err, BERR_NOMEM, "out of memory");
     while (used < max) {
-        ssize_t got = read(fd, buffer + used, max - used);
+        ssize_t got;
+        if (used == size) {
+            size_t grown_size = size * 2 > max ? max : size * 2;
+            char *grown = realloc(buffer, grown_size + 1);
+            if (!grown) {
+                free(buffer);
+                return berr_set(err, BERR_NOMEM, "out of memory");
+            }
+            buffer = grown;
+            size = grown_size;
+        }
+        got = read(fd, buffer + used, size - used);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
@@ -140,7 +159,7 @@ static int look_in_layer(const char *layer, const char *path, size_t max, char *
             result = -1;
         } else if (safe_path_open(layer_fd, path + 1, O_RDONLY | O_NOFOLLOW, 0, SAFE_PATH_BENEATH,
                                   &fd, err) == 0) {
-            result = read_all(fd, max, out, err) == 0 ? 1 : -1;
+            result = rootfs_read_fd(fd, max, out, err) == 0 ? 1 : -1;
             close(fd);
         } else {
             result = -1;

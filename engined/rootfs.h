@@ -33,6 +33,10 @@ int rootfs_layers(const Berth__Supervisor__V1__MountsResponse *mounts, char ***l
 int rootfs_read_file(char *const *layers, const char *path, size_t max, char **out,
                      struct berr *err);
 
+/* Up to max bytes of fd, NUL-terminated in *out; the buffer grows with
+ * what is read rather than being max bytes from the start. */
+int rootfs_read_fd(int fd, size_t max, char **out, struct berr *err);
+
 /* A read-only merged view mounted at a new directory under
  * state_dir/mounts (*target, malloc'ed). */
 int rootfs_view(const char *state_dir, const char *name, char *const *layers, char **target,

@@ -35,11 +35,33 @@ struct mount_entry {
     size_t option_count;
 };
 
+/* Entries are allocated one by one as mounts are added: a container has a
+ * dozen, and an array for MAX_MOUNTS (2.4 MB) per spec would leave each
+ * connection thread's malloc arena that much larger for good. */
 struct mount_set {
-    struct mount_entry *entries;
+    struct mount_entry *entries[MAX_MOUNTS];
     size_t order[MAX_MOUNTS]; /* the writing order (sort_mounts) */
     size_t count;
+    bool full;      /* a mount did not fit: MAX_MOUNTS reached */
+    bool no_memory; /* a mount could not be allocated */
 };
+
+/* What mount_add could not do, as the error of the whole set. */
+static int mount_set_status(const struct mount_set *set, struct berr *err)
+{
+    if (set->no_memory)
+        return berr_set(err, BERR_NOMEM, "out of memory");
+    if (set->full)
+        return berr_set(err, BERR_INVALID, "too many mounts: at most %d", MAX_MOUNTS);
+    return 0;
+}
+
+static void mount_set_free(struct mount_set *set)
+{
+    for (size_t i = 0; i < set->count; i++)
+        free(set->entries[i]);
+    set->count = 0;
+}
 
 static struct mount_entry *mount_add(struct mount_set *set, const char *destination,
                                      const char *type, const char *source)
@@ -48,12 +70,18 @@ static struct mount_entry *mount_add(struct mount_set *set, const char *destinat
 
     /* A later mount on the same destination replaces an earlier one. */
     for (size_t i = 0; i < set->count; i++)
-        if (strcmp(set->entries[i].destination, destination) == 0)
-            entry = &set->entries[i];
+        if (strcmp(set->entries[i]->destination, destination) == 0)
+            entry = set->entries[i];
     if (!entry) {
-        if (set->count == MAX_MOUNTS)
+        if (set->count == MAX_MOUNTS) {
+            set->full = true;
             return NULL;
-        entry = &set->entries[set->count++];
+        }
+        if (!(entry = malloc(sizeof(*entry)))) {
+            set->no_memory = true;
+            return NULL;
+        }
+        set->entries[set->count++] = entry;
     }
     memset(entry, 0, sizeof(*entry));
     snprintf(entry->destination, sizeof(entry->destination), "%s", destination);
@@ -355,8 +383,8 @@ static void sort_mounts(struct mount_set *set)
         set->order[i] = i;
     for (size_t i = 1; i < set->count; i++) {
         size_t moving = set->order[i], j = i;
-        while (j > 0 && depth(set->entries[set->order[j - 1]].destination) >
-                            depth(set->entries[moving].destination)) {
+        while (j > 0 && depth(set->entries[set->order[j - 1]]->destination) >
+                            depth(set->entries[moving]->destination)) {
             set->order[j] = set->order[j - 1];
             j--;
         }
@@ -369,7 +397,7 @@ static void write_mounts(struct json_writer *writer, const struct mount_set *set
     json_key(writer, "mounts");
     json_array_begin(writer);
     for (size_t i = 0; i < set->count; i++) {
-        const struct mount_entry *entry = &set->entries[set->order[i]];
+        const struct mount_entry *entry = set->entries[set->order[i]];
         json_object_begin(writer);
         json_kv_string(writer, "destination", entry->destination);
         json_kv_string(writer, "type", entry->type);
@@ -494,12 +522,10 @@ int spec_mounts_write(struct json_writer *writer, const struct spec_input *input
     struct mount_set set = {0};
     int rc;
 
-    set.entries = calloc(MAX_MOUNTS, sizeof(*set.entries));
-    if (!set.entries)
-        return berr_set(err, BERR_NOMEM, "out of memory");
-    if ((rc = collect_mounts(input, host, privileged, &set, err)) == 0)
+    if ((rc = collect_mounts(input, host, privileged, &set, err)) == 0 &&
+        (rc = mount_set_status(&set, err)) == 0)
         write_mounts(writer, &set);
-    free(set.entries);
+    mount_set_free(&set);
     return rc;
 }
 
@@ -508,12 +534,10 @@ int spec_mounts_check(yajl_val host, struct berr *err)
     struct mount_set scratch = {0};
     int rc;
 
-    scratch.entries = calloc(MAX_MOUNTS, sizeof(*scratch.entries));
-    if (!scratch.entries)
-        return berr_set(err, BERR_NOMEM, "out of memory");
     if ((rc = user_binds(&scratch, host, err)) == 0 &&
-        (rc = user_mounts(&scratch, host, true, err)) == 0)
-        rc = user_tmpfs(&scratch, host, err);
-    free(scratch.entries);
+        (rc = user_mounts(&scratch, host, true, err)) == 0 &&
+        (rc = user_tmpfs(&scratch, host, err)) == 0)
+        rc = mount_set_status(&scratch, err);
+    mount_set_free(&scratch);
     return rc;
 }

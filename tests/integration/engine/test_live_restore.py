@@ -27,6 +27,22 @@ def test_sigkilled_engine_keeps_containers_running(stack):
     assert stack.inspect("survivor")["State"]["ExitCode"] == 137
 
 
+def test_logs_and_exec_after_a_sigkilled_engine(stack):
+    """What a container printed while no engine ran is in its logs, with no
+    line lost, and the restarted engine execs into it."""
+    counter = stack.run("--name", "counter", "busybox", "sh", "-c",
+                        "i=0; while true; do echo $i; i=$((i+1)); sleep 0.1; done")
+    wait_until(lambda: len(stack.out("logs", counter).split()) >= 3, 10, "the first lines")
+    stack.kill_engine(signal.SIGKILL)
+    time.sleep(1)
+    stack.up()
+    lines = stack.out("logs", counter).split()
+    assert len(lines) >= 10, lines  # a second of output with no engine
+    assert lines == [str(number) for number in range(len(lines))]
+    assert stack.out("exec", counter, "echo", "exec works") == "exec works"
+    assert stack.out("ps", "--format", "{{.Names}}") == "counter"
+
+
 def test_exit_while_the_engine_is_down(stack):
     short = stack.run("--name", "short", "busybox", "sh", "-c", "sleep 1; exit 5")
     long = stack.run("--name", "long", "busybox", "sleep", "1000")

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +167,38 @@ static void test_host_config_defaults_and_checks(void **state)
     assert_int_equal(
         build("{\"Image\":\"x\",\"Cmd\":[\"true\"],\"Env\":[\"NOVALUE\"]}", NULL, &built, &err),
         BERR_INVALID);
+}
+
+/* Tmpfs mounts on n distinct paths, as a create request. */
+static char *request_with_tmpfs(int n)
+{
+    size_t size = 64 + (size_t)n * 24, used;
+    char *text = malloc(size);
+
+    assert_non_null(text);
+    used = (size_t)snprintf(text, size, "{\"Image\":\"x\",\"Cmd\":[\"true\"],\"HostConfig\":{\"Tmpfs\":{");
+    for (int i = 0; i < n; i++)
+        used += (size_t)snprintf(text + used, size - used, "%s\"/t%d\":\"\"", i ? "," : "", i);
+    snprintf(text + used, size - used, "}}}");
+    return text;
+}
+
+/* Mounts past the limit are an error, never dropped in silence. */
+static void test_mount_limit(void **state)
+{
+    struct built built;
+    struct berr err;
+    char *text;
+
+    (void)state;
+    text = request_with_tmpfs(200);
+    assert_int_equal(build(text, NULL, &built, &err), 0);
+    built_free(&built);
+    free(text);
+    text = request_with_tmpfs(300);
+    assert_int_equal(build(text, NULL, &built, &err), BERR_INVALID);
+    assert_string_equal(err.message, "too many mounts: at most 256");
+    free(text);
 }
 
 static yajl_val spec_of(struct built *built, const char *passwd, const char *group, bool strict,
@@ -337,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_merge_with_the_image),
         cmocka_unit_test(test_entrypoint_rules),
         cmocka_unit_test(test_host_config_defaults_and_checks),
+        cmocka_unit_test(test_mount_limit),
         cmocka_unit_test(test_spec_user_and_process),
         cmocka_unit_test(test_spec_security),
         cmocka_unit_test(test_update),
