@@ -567,8 +567,8 @@ int sv_process_kill(struct rpc_client *client, const char *id, const char *exec_
                         &request.base, err);
 }
 
-int sv_process_wait(struct rpc_client *client, const char *id, const char *exec_id,
-                    int timeout_ms, uint32_t *exit_status, struct berr *err)
+int sv_process_wait(struct rpc_client *client, const char *id, const char *exec_id, int timeout_ms,
+                    uint32_t *exit_status, struct berr *err)
 {
     Berth__Supervisor__V1__WaitRequest request = BERTH__SUPERVISOR__V1__WAIT_REQUEST__INIT;
     Berth__Supervisor__V1__WaitResponse *response = NULL;
@@ -576,9 +576,9 @@ int sv_process_wait(struct rpc_client *client, const char *id, const char *exec_
 
     request.container_id = (char *)id;
     request.exec_id = (char *)exec_id;
-    rc = rpc_client_unary(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_WAIT],
-                          ENGINE_NAMESPACE, &request.base, (ProtobufCMessage **)&response,
-                          timeout_ms, err);
+    rc = rpc_client_unary(
+        client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_WAIT],
+        ENGINE_NAMESPACE, &request.base, (ProtobufCMessage **)&response, timeout_ms, err);
     if (rc)
         return rc;
     *exit_status = response->exit_status;

@@ -127,8 +127,8 @@ int sv_process_delete(struct rpc_client *client, const char *id, const char *exe
 int sv_process_kill(struct rpc_client *client, const char *id, const char *exec_id, int signal,
                     struct berr *err);
 /* Waits up to timeout_ms for the process to exit (BERR_TIMEOUT after). */
-int sv_process_wait(struct rpc_client *client, const char *id, const char *exec_id,
-                    int timeout_ms, uint32_t *exit_status, struct berr *err);
+int sv_process_wait(struct rpc_client *client, const char *id, const char *exec_id, int timeout_ms,
+                    uint32_t *exit_status, struct berr *err);
 int sv_process_resize(struct rpc_client *client, const char *id, const char *exec_id,
                       uint32_t width, uint32_t height, struct berr *err);
 int sv_process_close_stdin(struct rpc_client *client, const char *id, const char *exec_id,

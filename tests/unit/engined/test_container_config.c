@@ -176,7 +176,8 @@ static char *request_with_tmpfs(int n)
     char *text = malloc(size);
 
     assert_non_null(text);
-    used = (size_t)snprintf(text, size, "{\"Image\":\"x\",\"Cmd\":[\"true\"],\"HostConfig\":{\"Tmpfs\":{");
+    used = (size_t)snprintf(text, size,
+                            "{\"Image\":\"x\",\"Cmd\":[\"true\"],\"HostConfig\":{\"Tmpfs\":{");
     for (int i = 0; i < n; i++)
         used += (size_t)snprintf(text + used, size - used, "%s\"/t%d\":\"\"", i ? "," : "", i);
     snprintf(text + used, size - used, "}}}");

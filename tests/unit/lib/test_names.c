@@ -15,12 +15,12 @@ static void test_signal_spellings(void **state)
         const char *text;
         int number;
     } good[] = {
-        {"SIGTERM", SIGTERM}, {"TERM", SIGTERM},  {"term", SIGTERM},        {"15", SIGTERM},
-        {"sigkill", SIGKILL}, {"CLD", SIGCHLD},   {"IOT", SIGABRT},         {"RTMIN", 34},
-        {"SIGRTMIN+3", 37},   {"RTMAX-1", 63},    {"SIGRTMAX", 64},
+        {"SIGTERM", SIGTERM}, {"TERM", SIGTERM}, {"term", SIGTERM}, {"15", SIGTERM},
+        {"sigkill", SIGKILL}, {"CLD", SIGCHLD},  {"IOT", SIGABRT},  {"RTMIN", 34},
+        {"SIGRTMIN+3", 37},   {"RTMAX-1", 63},   {"SIGRTMAX", 64},
     };
-    static const char *bad[] = {"", "SIG", "TERMINATE", "0", "65", "-1", "RTMIN-1", "RTMAX+1",
-                                "RTMIN+x", "15x"};
+    static const char *bad[] = {"",   "SIG",     "TERMINATE", "0",       "65",
+                                "-1", "RTMIN-1", "RTMAX+1",   "RTMIN+x", "15x"};
     int number;
 
     (void)state;
