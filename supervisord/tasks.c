@@ -48,7 +48,7 @@ struct task {
     char *runtime_root;          /* its --root */
     struct shim_client *control; /* requests */
     struct shim_client *events;  /* the event subscription, read by the watcher */
-    bool deleting;               /* the shim goes away on purpose */
+    bool deleting;               /* the shim goes away on purpose (atomic: read by any call) */
 };
 
 struct task_manager {
@@ -176,6 +176,10 @@ int task_call(struct task *task, Berth__Shim__V1__Request *request,
 {
     int rc = shim_client_call(task->control, request, response, err);
 
+    /* A call that raced with the task's deletion (a kill as the exit is
+     * being cleaned up, say) finds the task gone, not a broken shim. */
+    if (rc == BERR_UNAVAILABLE && __atomic_load_n(&task->deleting, __ATOMIC_ACQUIRE))
+        return berr_set(err, BERR_NOT_FOUND, "task %s was deleted", task->id);
     if (rc == BERR_UNAVAILABLE)
         berr_prefix(err, "the shim of %s is gone", task->id);
     return rc;
@@ -709,7 +713,7 @@ int task_create(struct task_manager *manager, const char *namespace, const char 
     goto out;
 fail:
     if (task) {
-        task->deleting = true;
+        __atomic_store_n(&task->deleting, true, __ATOMIC_RELEASE);
         if (shim_started) {
             Berth__Shim__V1__Request shutdown = BERTH__SHIM__V1__REQUEST__INIT;
             Berth__Shim__V1__ShutdownRequest force = BERTH__SHIM__V1__SHUTDOWN_REQUEST__INIT;
@@ -778,7 +782,7 @@ int task_delete(struct task_manager *manager, const char *namespace, const char 
     response->kind_case = BERTH__SHIM__V1__RESPONSE__KIND__NOT_SET;
     berth__shim__v1__response__free_unpacked(response, NULL);
     if (whole) {
-        task->deleting = true;
+        __atomic_store_n(&task->deleting, true, __ATOMIC_RELEASE);
         unwatch(manager, task);
         if (shutdown_shim(task, err))
             log_warn("task %s: stop the shim: %s", task->id, err->message);
@@ -893,7 +897,7 @@ static void handle_event(struct task_manager *manager, struct task *task)
 
     if (shim_client_next_event(task->events, &event, &err) != 0) {
         unwatch(manager, task);
-        if (!task->deleting)
+        if (!__atomic_load_n(&task->deleting, __ATOMIC_ACQUIRE))
             shim_died(manager, task);
         return;
     }

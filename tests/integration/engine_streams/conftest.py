@@ -1,60 +1,25 @@
 """Fixtures of the tests of the engine's streaming endpoints (attach, logs,
 exec, resize, stats): the containers core's stack fixture (one stack per
 test module, the bundled busybox loaded, no container before and after a
-test; see ../engine/conftest.py, whose Stack this reuses), plus a tmux
-runner for the interactive (-it) cases and a raw client for hijacked
-connections.
+test; see ../engine_stack.py), plus a tmux runner for the interactive
+(-it) cases and a raw client for hijacked connections.
 
 Run under `unshare --net` (ctest does)."""
-import importlib.util
 import json
-import os
 import pathlib
 import shutil
 import socket
 import struct
 import subprocess
+import sys
 import time
 import uuid
 
 import pytest
 
-_ENGINE_CONFTEST = pathlib.Path(__file__).resolve().parents[1] / "engine" / "conftest.py"
-_spec = importlib.util.spec_from_file_location("berth_engine_conftest", _ENGINE_CONFTEST)
-_engine = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_engine)
-
-DOCKER = _engine.DOCKER
-Stack = _engine.Stack
-wait_until = _engine.wait_until
-alive = _engine.alive
-
-
-@pytest.fixture(scope="module")
-def stack_module(source_dir, build_dir):
-    if not os.path.exists(DOCKER):
-        pytest.skip("the docker CLI (%s) is not installed" % DOCKER)
-    instance = Stack(source_dir, build_dir)
-    try:
-        instance.up()
-        instance.load_busybox()
-        yield instance
-    finally:
-        instance.cleanup()
-
-
-@pytest.fixture
-def stack(stack_module):
-    """The module's stack, with no container before and after the test."""
-    stack_module.up()
-    stack_module.remove_all()
-    yield stack_module
-    stack_module.up()
-    stack_module.remove_all()
-
-
-def pytest_configure(config):
-    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:docker.utils.utils")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+from engine_stack import (DOCKER, Stack, alive, pytest_configure, stack,  # noqa: E402,F401
+                          stack_module, wait_until)
 
 
 # ---- hijacked connections by hand ----

@@ -184,6 +184,39 @@ def test_kill_pause_resume_pids_metrics(client, base):
     assert [task.container_id for task in listed] == [container_id]
 
 
+def test_calls_racing_a_delete_find_no_task(client, base):
+    """Kills racing the deletion of an exited task (as an engine's remove
+    races its monitor) get NOT_FOUND once the task goes, never UNAVAILABLE:
+    the shim went away on purpose, it did not die."""
+    for _ in range(50):  # without the fix, the race showed within tens of runs
+        container_id = create_task(client, base, ["true"])
+        client.tasks.Start(tasks_pb2.StartRequest(container_id=container_id),
+                           metadata=client.md, timeout=10)
+        client.tasks.Wait(tasks_pb2.WaitRequest(container_id=container_id),
+                          metadata=client.md, timeout=30)
+        codes = []
+
+        def kill_until_gone():
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                try:
+                    client.tasks.Kill(tasks_pb2.KillRequest(container_id=container_id, signal=9),
+                                      metadata=client.md, timeout=10)
+                except grpc.RpcError as error:
+                    codes.append(error.code())
+                    if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNAVAILABLE):
+                        return
+        killer = threading.Thread(target=kill_until_gone)
+        killer.start()
+        client.tasks.Delete(tasks_pb2.DeleteTaskRequest(container_id=container_id),
+                            metadata=client.md, timeout=30)
+        killer.join(30)
+        client.containers.Delete(containers_pb2.DeleteContainerRequest(id=container_id),
+                                 metadata=client.md, timeout=10)
+        assert grpc.StatusCode.UNAVAILABLE not in codes, codes
+        assert codes and codes[-1] == grpc.StatusCode.NOT_FOUND, codes
+
+
 def test_wait_is_cancelled_with_its_call(client, base, daemon):
     container_id = create_task(client, base, ["sleep", "100"])
     with pytest.raises(grpc.RpcError) as error:
