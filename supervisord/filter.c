@@ -345,17 +345,17 @@ static bool clause_matches(const struct filter_clause *clause, filter_lookup loo
 {
     const char *value = lookup(clause->field, object);
 
-    if (!value)
-        return false;
+    /* containerd's rule: only presence and == ask whether the field is there;
+     * != and ~= compare an absent field as "". */
     switch (clause->comparison) {
     case FILTER_PRESENT:
-        return true;
+        return value != NULL;
     case FILTER_EQUAL:
-        return strcmp(value, clause->value) == 0;
+        return value && strcmp(value, clause->value) == 0;
     case FILTER_NOT_EQUAL:
-        return strcmp(value, clause->value) != 0;
+        return strcmp(value ? value : "", clause->value) != 0;
     case FILTER_MATCHES:
-        return regexec(&clause->regex, value, 0, NULL, 0) == 0;
+        return regexec(&clause->regex, value ? value : "", 0, NULL, 0) == 0;
     }
     return false;
 }

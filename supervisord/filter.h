@@ -10,8 +10,11 @@
  *
  *     FIELD              the field is present
  *     FIELD==VALUE       present and equal
- *     FIELD!=VALUE       present and not equal
- *     FIELD~=REGEX       present and matching the POSIX extended regex
+ *     FIELD!=VALUE       not equal
+ *     FIELD~=REGEX       matching the POSIX extended regex
+ *
+ * where != and ~= read an absent field as "", as containerd's matcher does:
+ * labels.x!=1 also matches what has no label x, and labels.x~=^$ too.
  *
  * FIELD is a dotted path ("digest", "target.digest", "labels.KEY" where KEY
  * may itself contain dots) whose parts after a dot may be double-quoted

@@ -100,6 +100,22 @@ static void selects_like_containerd(void **state)
     assert_int_equal(matches(" name == bar "), BIT(1) | BIT(3));
 }
 
+/* containerd's rule: presence and == ask for the field, != and ~= read an
+ * absent one as "". */
+static void absent_fields(void **state)
+{
+    (void)state;
+
+    assert_int_equal(matches("labels.foo!=true"), ALL & ~BIT(0));
+    assert_int_equal(matches("labels.foo!=\"\""), BIT(0) | BIT(2) | BIT(7));
+    assert_int_equal(matches("labels.foo==\"\""), 0);
+    assert_int_equal(matches("other~=^$"), ALL & ~(BIT(5) | BIT(6)));
+    assert_int_equal(matches("other~=."), BIT(5) | BIT(6));
+    assert_int_equal(matches("nosuch"), 0);
+    assert_int_equal(matches("nosuch==x"), 0);
+    assert_int_equal(matches("nosuch!=x"), ALL);
+}
+
 /* Quoted strings decode Go's escapes, and only those. */
 static void quotes_and_escapes(void **state)
 {
@@ -121,7 +137,7 @@ static void quotes_and_escapes(void **state)
     assert_int_equal(matches("path~=/^\\/x\\//"), BIT(8));
     /* After == and != a leading / or | is bare text, not a quote. */
     assert_int_equal(matches("path==/x/y"), BIT(8));
-    assert_int_equal(matches("path!=|x|"), BIT(8));
+    assert_int_equal(matches("path!=|x|"), ALL);
 }
 
 static void refuses_bad_syntax(void **state)
@@ -166,6 +182,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(selects_like_containerd),
+        cmocka_unit_test(absent_fields),
         cmocka_unit_test(quotes_and_escapes),
         cmocka_unit_test(refuses_bad_syntax),
     };
