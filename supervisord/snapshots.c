@@ -22,18 +22,17 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "berth/supervisor/v1/snapshots.pb-c.h"
 #include "dirtree.h"
+#include "filter.h"
 #include "log.h"
 
 #define RECORD_MAGIC     0x314e5342u /* "BSN1" */
@@ -1398,191 +1397,28 @@ fail:
 
 /* ---- list ---- */
 
-enum filter_field { FIELD_NAME, FIELD_PARENT, FIELD_KIND, FIELD_LABEL };
-enum filter_operator { OPERATOR_PRESENT, OPERATOR_EQUAL, OPERATOR_NOT_EQUAL, OPERATOR_MATCH };
-
-struct condition {
-    enum filter_field field;
-    char *label; /* FIELD_LABEL's key */
-    enum filter_operator comparison;
-    char *value;
-    bool compiled;
-    regex_t regex;
-};
-
-struct filter {
-    struct condition *conditions;
-    size_t count;
-};
-
-static void filters_free(struct filter *filters, size_t count)
+/* The fields filters see, as containerd's snapshot adaptor has them: name
+ * and parent always present (parent=="" finds the bottom snapshots), kind
+ * in lower case and compared as it is (kind==Active matches nothing). */
+static const char *snapshot_field(const char *field, void *object)
 {
-    size_t i, j;
+    const struct snapshot_info *info = object;
 
-    for (i = 0; i < count; i++) {
-        for (j = 0; j < filters[i].count; j++) {
-            free(filters[i].conditions[j].label);
-            free(filters[i].conditions[j].value);
-            if (filters[i].conditions[j].compiled)
-                regfree(&filters[i].conditions[j].regex);
-        }
-        free(filters[i].conditions);
+    if (strcmp(field, "name") == 0)
+        return info->name;
+    if (strcmp(field, "parent") == 0)
+        return info->parent;
+    if (strcmp(field, "kind") == 0) {
+        const char *kind = kind_name(info->kind);
+        return strcmp(kind, "unknown") == 0 ? NULL : kind;
     }
-    free(filters);
-}
-
-/* A copy of text[0..length) trimmed, without surrounding quotes ("..." with
- * \" and \\ escapes, or /.../ for regular expressions). */
-static char *unquote(const char *text, size_t length)
-{
-    char *out;
-    size_t i, used = 0;
-
-    while (length && (*text == ' ' || *text == '\t'))
-        text++, length--;
-    while (length && (text[length - 1] == ' ' || text[length - 1] == '\t'))
-        length--;
-    if (length >= 2 && ((text[0] == '"' && text[length - 1] == '"') ||
-                        (text[0] == '/' && text[length - 1] == '/'))) {
-        text++;
-        length -= 2;
-    }
-    out = malloc(length + 1);
-    if (!out)
-        return NULL;
-    for (i = 0; i < length; i++) {
-        if (text[i] == '\\' && i + 1 < length && (text[i + 1] == '"' || text[i + 1] == '\\'))
-            i++;
-        out[used++] = text[i];
-    }
-    out[used] = '\0';
-    return out;
-}
-
-static int parse_condition(const char *text, size_t length, struct condition *out, struct berr *err)
-{
-    static const struct {
-        const char *token;
-        enum filter_operator comparison;
-    } operators[] = {{"==", OPERATOR_EQUAL}, {"!=", OPERATOR_NOT_EQUAL}, {"~=", OPERATOR_MATCH}};
-    size_t selector_length = length, i, j;
-    bool quoted = false;
-    char *selector;
-
-    memset(out, 0, sizeof(*out));
-    out->comparison = OPERATOR_PRESENT;
-    for (i = 0; i + 1 < length && out->comparison == OPERATOR_PRESENT; i++) {
-        if (text[i] == '"')
-            quoted = !quoted;
-        if (quoted)
-            continue;
-        for (j = 0; j < 3; j++) {
-            if (text[i] == operators[j].token[0] && text[i + 1] == operators[j].token[1]) {
-                out->comparison = operators[j].comparison;
-                selector_length = i;
-                out->value = unquote(text + i + 2, length - i - 2);
-                if (!out->value)
-                    return berr_set(err, BERR_NOMEM, "out of memory");
-                break;
-            }
-        }
-    }
-    selector = unquote(text, selector_length);
-    if (!selector)
-        return berr_set(err, BERR_NOMEM, "out of memory");
-    if (strcmp(selector, "name") == 0) {
-        out->field = FIELD_NAME;
-    } else if (strcmp(selector, "parent") == 0) {
-        out->field = FIELD_PARENT;
-    } else if (strcmp(selector, "kind") == 0) {
-        out->field = FIELD_KIND;
-    } else if (strncmp(selector, "labels.", 7) == 0 && selector[7]) {
-        out->field = FIELD_LABEL;
-        out->label = unquote(selector + 7, strlen(selector + 7));
-        if (!out->label) {
-            free(selector);
-            return berr_set(err, BERR_NOMEM, "out of memory");
-        }
-    } else {
-        int rc = berr_set(err, BERR_INVALID, "filter %.*s: unknown field \"%s\"", (int)length, text,
-                          selector);
-        free(selector);
-        return rc;
-    }
-    free(selector);
-    if (out->comparison == OPERATOR_MATCH) {
-        if (regcomp(&out->regex, out->value, REG_EXTENDED | REG_NOSUB) != 0)
-            return berr_set(err, BERR_INVALID, "filter %.*s: bad regular expression", (int)length,
-                            text);
-        out->compiled = true;
-    }
-    return 0;
-}
-
-static int parse_filter(const char *text, struct filter *out, struct berr *err)
-{
-    size_t start = 0, i, length = strlen(text);
-    bool quoted = false;
-
-    memset(out, 0, sizeof(*out));
-    for (i = 0; i <= length; i++) {
-        struct condition *grown;
-        if (i < length && text[i] == '"')
-            quoted = !quoted;
-        if (i < length && (quoted || text[i] != ','))
-            continue;
-        if (i == start)
-            return berr_set(err, BERR_INVALID, "filter \"%s\": empty condition", text);
-        grown = realloc(out->conditions, (out->count + 1) * sizeof(*grown));
-        if (!grown)
-            return berr_set(err, BERR_NOMEM, "out of memory");
-        out->conditions = grown;
-        out->count++;
-        if (parse_condition(text + start, i - start, &grown[out->count - 1], err))
-            return err ? err->code : BERR_INVALID;
-        start = i + 1;
-    }
-    return 0;
-}
-
-static bool condition_holds(const struct condition *condition, const struct snapshot_info *info)
-{
-    const char *value = NULL;
-
-    switch (condition->field) {
-    case FIELD_NAME:
-        value = info->name[0] ? info->name : NULL;
-        break;
-    case FIELD_PARENT:
-        value = info->parent[0] ? info->parent : NULL;
-        break;
-    case FIELD_KIND:
-        value = kind_name(info->kind);
-        break;
-    case FIELD_LABEL:
-        value = find_label(info->labels, info->label_count, condition->label);
-        break;
-    }
-    switch (condition->comparison) {
-    case OPERATOR_PRESENT:
-        return value != NULL;
-    case OPERATOR_EQUAL:
-        if (condition->field == FIELD_KIND)
-            return strcasecmp(value, condition->value) == 0;
-        return value && strcmp(value, condition->value) == 0;
-    case OPERATOR_NOT_EQUAL:
-        if (condition->field == FIELD_KIND)
-            return strcasecmp(value, condition->value) != 0;
-        return strcmp(value ? value : "", condition->value) != 0;
-    case OPERATOR_MATCH:
-        return value && regexec(&condition->regex, value, 0, NULL, 0) == 0;
-    }
-    return false;
+    if (strncmp(field, "labels.", 7) == 0)
+        return find_label(info->labels, info->label_count, field + 7);
+    return NULL;
 }
 
 struct list_walk {
-    const struct filter *filters;
-    size_t filter_count;
+    const struct filter *filter;
     struct snapshot_info *infos;
     size_t count, capacity;
     struct berr *err;
@@ -1593,17 +1429,10 @@ static int list_visit(const char *key, const void *data, size_t size, void *user
 {
     struct list_walk *walk = user;
     struct record record;
-    bool match = walk->filter_count == 0;
-    size_t i, j;
 
     if ((walk->rc = decode_record(key, data, size, &record, walk->err)))
         return 1;
-    for (i = 0; i < walk->filter_count && !match; i++) {
-        match = true;
-        for (j = 0; j < walk->filters[i].count && match; j++)
-            match = condition_holds(&walk->filters[i].conditions[j], &record.info);
-    }
-    if (!match) {
+    if (!filter_match(walk->filter, snapshot_field, &record.info)) {
         record_free(&record);
         return 0;
     }
@@ -1628,32 +1457,22 @@ int snapshot_list(struct snapshotter *snapshotter, const char *namespace,
 {
     struct list_walk walk;
     struct metadata_txn *txn;
-    struct filter *parsed;
-    size_t i;
+    struct filter *filter;
     int rc;
 
     memset(&walk, 0, sizeof(walk));
-    if ((rc = validate_namespace(namespace, err)))
+    if ((rc = validate_namespace(namespace, err)) ||
+        (rc = filter_parse(filters, filter_count, &filter, err)))
         return rc;
-    parsed = calloc(filter_count ? filter_count : 1, sizeof(*parsed));
-    if (!parsed)
-        return berr_set(err, BERR_NOMEM, "out of memory");
-    for (i = 0; i < filter_count; i++) {
-        if ((rc = parse_filter(filters[i], &parsed[i], err))) {
-            filters_free(parsed, i + 1);
-            return rc;
-        }
-    }
-    walk.filters = parsed;
-    walk.filter_count = filter_count;
+    walk.filter = filter;
     walk.err = err;
     if ((rc = metadata_begin(snapshotter->metadata, false, &txn, err))) {
-        filters_free(parsed, filter_count);
+        filter_free(filter);
         return rc;
     }
     rc = metadata_list(txn, METADATA_SNAPSHOTS, namespace, NULL, list_visit, &walk, err);
     metadata_abort(txn);
-    filters_free(parsed, filter_count);
+    filter_free(filter);
     if (walk.rc)
         rc = walk.rc;
     if (rc) {

@@ -147,10 +147,9 @@ int snapshot_update(struct snapshotter *snapshotter, const char *namespace,
                     size_t fieldpath_count, struct snapshot_info *out, struct berr *err);
 
 /* List: the snapshots of the namespace that match any of filters (all when
- * there are none), in key order. A filter is a comma-separated list of
- * conditions that must all hold, each FIELD==VALUE, FIELD!=VALUE,
- * FIELD~=REGEX or FIELD (present), FIELD being name, parent, kind
- * (active/view/committed) or labels.KEY; values may be "quoted".
+ * there are none), in key order; filters as filter.h reads them, on the
+ * fields name, parent ("" for none: present all the same, as in
+ * containerd), kind (active, view or committed) and labels.KEY.
  * *infos_out is malloc'ed; free with snapshot_info_array_free. */
 int snapshot_list(struct snapshotter *snapshotter, const char *namespace,
                   const char *const *filters, size_t filter_count, struct snapshot_info **infos_out,

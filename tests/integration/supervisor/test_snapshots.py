@@ -104,8 +104,48 @@ def test_list_filters_and_update(client):
         metadata=client.md, timeout=10)
     expect_error(INVALID, client.snapshots.Update, S.UpdateSnapshotRequest(),
                  metadata=client.md, timeout=10)
-    expect_error(INVALID, lambda: list(client.snapshots.List(
-        S.ListSnapshotsRequest(filters=["bogus==1"]), metadata=client.md, timeout=10)))
+
+
+def test_list_filters_read_as_containerd_does(client):
+    """Each field of containerd's snapshot adaptor, and its matcher's rules:
+    parent always present ("" for none), kind in lower case, != true of a
+    missing label, unknown fields absent rather than errors."""
+    prepare(client, "base-work", **{"team": "a", "com.example/role": "base"})
+    commit(client, "base", "base-work")
+    prepare(client, "mid-work", parent="base", team="b")
+    commit(client, "mid", "mid-work")
+    prepare(client, "top", parent="mid")
+    client.snapshots.View(S.ViewSnapshotRequest(key="look", parent="base"), metadata=client.md,
+                          timeout=10)
+
+    def names(*filters):
+        return sorted(info.name for response in client.snapshots.List(
+            S.ListSnapshotsRequest(filters=list(filters)), metadata=client.md, timeout=10)
+            for info in response.info)
+    every = ["base", "look", "mid", "top"]
+    assert names() == every
+    assert names("name==mid") == ["mid"]
+    assert names("name==top", "name==look") == ["look", "top"]
+    assert names("name~=^(ba|mi)") == ["base", "mid"]
+    assert names("name~=/^(ba|mi)/") == ["base", "mid"]
+    assert names("name~=|o|") == ["look", "top"]
+    assert names("parent==base") == ["look", "mid"]
+    assert names('parent==""') == ["base"]
+    assert names("parent") == every
+    assert names("kind==committed") == ["base", "mid"]
+    assert names("kind==view") == ["look"]
+    assert names("kind==active") == ["top"]
+    assert names("kind==Committed") == []
+    assert names("kind!=committed") == ["look", "top"]
+    assert names("labels.team") == ["base", "mid"]
+    assert names("labels.team!=a") == ["look", "mid", "top"]
+    assert names("kind==committed,labels.team==b") == ["mid"]
+    assert names('labels."com.example/role"==base') == ["base"]
+    assert names("labels.com.example/role==base") == ["base"]
+    assert names("bogus==1") == []
+    assert names("bogus!=1") == every
+    for bad in ['name=="open', "name~=/open", r'name~=/a\.b/', "name~=(", "name=x"]:
+        expect_error(INVALID, names, bad)
 
 
 def test_bad_requests_change_nothing(client):

@@ -249,11 +249,20 @@ static void labels_update_and_list(void **state)
         const char *by_label[] = {"labels.color==blue"};
         const char *either[] = {"name==base", "name==look"};
         const char *both[] = {"kind==committed,parent==base"};
+        /* As containerd's adaptor: parent is always present, "" for none. */
         const char *present[] = {"parent"};
+        const char *bottom[] = {"parent==\"\""};
         const char *regex[] = {"name~=^(ba|mi)"};
+        const char *slashed[] = {"kind~=/^(active|view)$/"};
         const char *quoted[] = {"labels.\"color\"==\"blue\""};
         const char *not_equal[] = {"kind!=committed"};
-        const char *bad[] = {"weight==3"};
+        /* != reads a missing label as "": base, middle and look have none. */
+        const char *no_label[] = {"labels.color!=blue"};
+        /* Kind is lower case, compared as it is. */
+        const char *capital[] = {"kind==Committed"};
+        /* Unknown fields are absent, not errors. */
+        const char *unknown[] = {"weight==3"}, *not_unknown[] = {"weight!=3"};
+        const char *bad[] = {"name==\"open"};
 
         assert_int_equal(snapshot_list(fixture->snapshotter, NS, NULL, 0, &infos, &count, &err), 0);
         assert_int_equal(count, 4);
@@ -274,10 +283,16 @@ static void labels_update_and_list(void **state)
         LIST_COUNT(by_label, 1);
         LIST_COUNT(either, 2);
         LIST_COUNT(both, 1);
-        LIST_COUNT(present, 3);
+        LIST_COUNT(present, 4);
+        LIST_COUNT(bottom, 1);
         LIST_COUNT(regex, 2);
+        LIST_COUNT(slashed, 2);
         LIST_COUNT(quoted, 1);
         LIST_COUNT(not_equal, 2);
+        LIST_COUNT(no_label, 3);
+        LIST_COUNT(capital, 0);
+        LIST_COUNT(unknown, 0);
+        LIST_COUNT(not_unknown, 4);
         assert_int_equal(snapshot_list(fixture->snapshotter, NS, bad, 1, &infos, &count, &err),
                          BERR_INVALID);
     }
