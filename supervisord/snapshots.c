@@ -1,19 +1,7 @@
 /*
- * snapshots: see snapshots.h for the model. This file keeps the records.
- *
- * Records in METADATA_SNAPSHOTS:
- *   NAMESPACE / KEY     a snapshot: a fixed header (magic, directory id)
- *                       followed by a packed proto SnapshotInfo, the API's
- *                       own type (name, parent, kind, labels, times);
- *   "" / next-id        the next directory id (uint64);
- *   "" / dir/ID         a directory: its reference count, its usage
- *                       (measured at commit) and the chain ID it verifiably
- *                       holds ("" if none);
- *   "" / chain/CHAINID  the directory id holding that chain ID's verified
- *                       content, for other namespaces to share.
- * The empty namespace cannot be a client's (metadata_namespace_valid), so
- * the global records never show in a namespace's listing. Integers are in
- * host byte order: the LMDB file is not portable across byte orders anyway.
+ * snapshots: see snapshots.h for the model. This file keeps the
+ * operations: directories, mounts, prepare/view/commit/remove, listing,
+ * usage; snapshot_record.c keeps how each is stored in LMDB.
  */
 #include "snapshots.h"
 
@@ -33,31 +21,11 @@
 #include "berth/supervisor/v1/snapshots.pb-c.h"
 #include "dirtree.h"
 #include "filter.h"
+#include "snapshot_record.h"
 #include "log.h"
 
-#define RECORD_MAGIC     0x314e5342u /* "BSN1" */
-#define KEY_MAX_LENGTH   400         /* with "NAMESPACE/", under LMDB's 511-byte keys */
-#define LABEL_MAX_LENGTH 4096        /* key + value, containerd's limit */
-#define GLOBAL           ""          /* the namespace of the global records */
-
-struct record_header {
-    uint32_t magic;
-    uint32_t flags; /* none yet */
-    uint64_t id;
-};
-
-struct directory_record {
-    uint64_t references;
-    int64_t size; /* -1 until committed */
-    int64_t inodes;
-    /* followed by the chain ID it holds, not NUL-terminated, possibly empty */
-};
-
-/* A snapshot's record, decoded. */
-struct record {
-    uint64_t id;
-    struct snapshot_info info;
-};
+#define KEY_MAX_LENGTH   400  /* with "NAMESPACE/", under LMDB's 511-byte keys */
+#define LABEL_MAX_LENGTH 4096 /* key + value, containerd's limit */
 
 struct held_name {
     char *name;
@@ -199,218 +167,6 @@ static const char *kind_name(enum snapshot_kind kind)
     }
 }
 
-/* ---- records ---- */
-
-static int encode_record(const struct record *record, void **data_out, size_t *size_out,
-                         struct berr *err)
-{
-    Berth__Supervisor__V1__SnapshotInfo message = BERTH__SUPERVISOR__V1__SNAPSHOT_INFO__INIT;
-    Berth__Supervisor__V1__Timestamp created = BERTH__SUPERVISOR__V1__TIMESTAMP__INIT;
-    Berth__Supervisor__V1__Timestamp updated = BERTH__SUPERVISOR__V1__TIMESTAMP__INIT;
-    Berth__Supervisor__V1__SnapshotInfo__LabelsEntry *entries = NULL, **pointers = NULL;
-    const struct snapshot_info *info = &record->info;
-    struct record_header header = {RECORD_MAGIC, 0, record->id};
-    size_t packed, i;
-    unsigned char *data;
-
-    if (info->label_count) {
-        entries = calloc(info->label_count, sizeof(*entries));
-        pointers = calloc(info->label_count, sizeof(*pointers));
-        if (!entries || !pointers) {
-            free(entries);
-            free(pointers);
-            return berr_set(err, BERR_NOMEM, "snapshot %s: out of memory", info->name);
-        }
-        for (i = 0; i < info->label_count; i++) {
-            berth__supervisor__v1__snapshot_info__labels_entry__init(&entries[i]);
-            entries[i].key = info->labels[i].key;
-            entries[i].value = info->labels[i].value;
-            pointers[i] = &entries[i];
-        }
-    }
-    message.name = info->name;
-    message.parent = info->parent;
-    message.kind = (Berth__Supervisor__V1__SnapshotKind)info->kind;
-    message.n_labels = info->label_count;
-    message.labels = pointers;
-    created.seconds = info->created_at.tv_sec;
-    created.nanos = (int32_t)info->created_at.tv_nsec;
-    updated.seconds = info->updated_at.tv_sec;
-    updated.nanos = (int32_t)info->updated_at.tv_nsec;
-    message.created_at = &created;
-    message.updated_at = &updated;
-
-    packed = berth__supervisor__v1__snapshot_info__get_packed_size(&message);
-    data = malloc(sizeof(header) + packed);
-    if (data) {
-        memcpy(data, &header, sizeof(header));
-        berth__supervisor__v1__snapshot_info__pack(&message, data + sizeof(header));
-    }
-    free(entries);
-    free(pointers);
-    if (!data)
-        return berr_set(err, BERR_NOMEM, "snapshot %s: out of memory", info->name);
-    *data_out = data;
-    *size_out = sizeof(header) + packed;
-    return 0;
-}
-
-static int decode_record(const char *key, const void *data, size_t size, struct record *out,
-                         struct berr *err)
-{
-    Berth__Supervisor__V1__SnapshotInfo *message;
-    struct record_header header;
-    size_t i;
-
-    memset(out, 0, sizeof(*out));
-    if (size < sizeof(header))
-        return berr_set(err, BERR_INTERNAL, "snapshot %s: record too short", key);
-    memcpy(&header, data, sizeof(header));
-    if (header.magic != RECORD_MAGIC)
-        return berr_set(err, BERR_INTERNAL, "snapshot %s: unknown record format", key);
-    message = berth__supervisor__v1__snapshot_info__unpack(NULL, size - sizeof(header),
-                                                           (const uint8_t *)data + sizeof(header));
-    if (!message)
-        return berr_set(err, BERR_INTERNAL, "snapshot %s: corrupt record", key);
-    out->id = header.id;
-    out->info.name = strdup(message->name);
-    out->info.parent = strdup(message->parent);
-    out->info.kind = (enum snapshot_kind)message->kind;
-    out->info.labels = calloc(message->n_labels ? message->n_labels : 1, sizeof(*out->info.labels));
-    if (!out->info.name || !out->info.parent || !out->info.labels)
-        goto nomem;
-    for (i = 0; i < message->n_labels; i++) {
-        out->info.labels[i].key = strdup(message->labels[i]->key);
-        out->info.labels[i].value = strdup(message->labels[i]->value);
-        out->info.label_count++;
-        if (!out->info.labels[i].key || !out->info.labels[i].value)
-            goto nomem;
-    }
-    if (message->created_at) {
-        out->info.created_at.tv_sec = message->created_at->seconds;
-        out->info.created_at.tv_nsec = message->created_at->nanos;
-    }
-    if (message->updated_at) {
-        out->info.updated_at.tv_sec = message->updated_at->seconds;
-        out->info.updated_at.tv_nsec = message->updated_at->nanos;
-    }
-    berth__supervisor__v1__snapshot_info__free_unpacked(message, NULL);
-    return 0;
-nomem:
-    berth__supervisor__v1__snapshot_info__free_unpacked(message, NULL);
-    snapshot_info_free(&out->info);
-    return berr_set(err, BERR_NOMEM, "snapshot %s: out of memory", key);
-}
-
-static void record_free(struct record *record)
-{
-    snapshot_info_free(&record->info);
-}
-
-static int load(struct metadata_txn *txn, const char *namespace, const char *key,
-                struct record *out, struct berr *err)
-{
-    struct metadata_value value;
-    int rc = metadata_get(txn, METADATA_SNAPSHOTS, namespace, key, &value, err);
-
-    if (rc == BERR_NOT_FOUND)
-        return berr_set(err, BERR_NOT_FOUND, "snapshot %s not found in namespace %s", key,
-                        namespace);
-    if (rc)
-        return rc;
-    return decode_record(key, value.data, value.size, out, err);
-}
-
-static bool exists(struct metadata_txn *txn, const char *namespace, const char *key)
-{
-    struct metadata_value value;
-
-    return metadata_get(txn, METADATA_SNAPSHOTS, namespace, key, &value, NULL) == 0;
-}
-
-static int store(struct metadata_txn *txn, const char *namespace, const struct record *record,
-                 struct berr *err)
-{
-    void *data = NULL;
-    size_t size = 0;
-    int rc = encode_record(record, &data, &size, err);
-
-    if (rc)
-        return rc;
-    rc = metadata_put(txn, METADATA_SNAPSHOTS, namespace, record->info.name, data, size, err);
-    free(data);
-    return rc;
-}
-
-/* ---- directory records ---- */
-
-static void directory_key(char *out, size_t size, uint64_t id)
-{
-    snprintf(out, size, "dir/%llu", (unsigned long long)id);
-}
-
-/* *chain_out (may be NULL) is malloc'ed. */
-static int load_directory(struct metadata_txn *txn, uint64_t id, struct directory_record *out,
-                          char **chain_out, struct berr *err)
-{
-    struct metadata_value value;
-    char key[64];
-    int rc;
-
-    directory_key(key, sizeof(key), id);
-    rc = metadata_get(txn, METADATA_SNAPSHOTS, GLOBAL, key, &value, err);
-    if (rc)
-        return rc;
-    if (value.size < sizeof(*out))
-        return berr_set(err, BERR_INTERNAL, "snapshot directory %llu: record too short",
-                        (unsigned long long)id);
-    memcpy(out, value.data, sizeof(*out));
-    if (chain_out) {
-        *chain_out = strndup((const char *)value.data + sizeof(*out), value.size - sizeof(*out));
-        if (!*chain_out)
-            return berr_set(err, BERR_NOMEM, "out of memory");
-    }
-    return 0;
-}
-
-static int store_directory(struct metadata_txn *txn, uint64_t id,
-                           const struct directory_record *record, const char *chain,
-                           struct berr *err)
-{
-    size_t chain_length = chain ? strlen(chain) : 0;
-    unsigned char *data = malloc(sizeof(*record) + chain_length + 1);
-    char key[64];
-    int rc;
-
-    if (!data)
-        return berr_set(err, BERR_NOMEM, "out of memory");
-    memcpy(data, record, sizeof(*record));
-    if (chain_length)
-        memcpy(data + sizeof(*record), chain, chain_length);
-    directory_key(key, sizeof(key), id);
-    rc = metadata_put(txn, METADATA_SNAPSHOTS, GLOBAL, key, data, sizeof(*record) + chain_length,
-                      err);
-    free(data);
-    return rc;
-}
-
-static int load_chain(struct metadata_txn *txn, const char *chain_id, uint64_t *id_out,
-                      struct berr *err)
-{
-    struct metadata_value value;
-    char key[128];
-    int rc;
-
-    snprintf(key, sizeof(key), "chain/%s", chain_id);
-    rc = metadata_get(txn, METADATA_SNAPSHOTS, GLOBAL, key, &value, err);
-    if (rc)
-        return rc;
-    if (value.size != sizeof(*id_out))
-        return berr_set(err, BERR_INTERNAL, "snapshot chain %s: bad record", chain_id);
-    memcpy(id_out, value.data, sizeof(*id_out));
-    return 0;
-}
-
 /* ---- paths and mounts ---- */
 
 static int directory_path(const struct snapshotter *snapshotter, uint64_t id, const char *sub,
@@ -434,26 +190,26 @@ static int parent_chain(struct metadata_txn *txn, const char *namespace, const c
     if (parent && parent[0] && !next)
         return berr_set(err, BERR_NOMEM, "out of memory");
     while (next) {
-        struct record record;
+        struct snapshot_record record;
         uint64_t *grown;
         if (count >= SNAPSHOT_MAX_DEPTH) {
             rc = berr_set(err, BERR_INVALID, "snapshot %s has more than %d parents", parent,
                           SNAPSHOT_MAX_DEPTH);
             break;
         }
-        if ((rc = load(txn, namespace, next, &record, err)))
+        if ((rc = snapshot_record_load(txn, namespace, next, &record, err)))
             break;
         free(next);
         next = NULL;
         if (record.info.kind != SNAPSHOT_KIND_COMMITTED) {
             rc = berr_set(err, BERR_INTERNAL, "snapshot %s: parent %s is %s", parent,
                           record.info.name, kind_name(record.info.kind));
-            record_free(&record);
+            snapshot_record_free(&record);
             break;
         }
         grown = realloc(ids, (count + 1) * sizeof(*ids));
         if (!grown) {
-            record_free(&record);
+            snapshot_record_free(&record);
             rc = berr_set(err, BERR_NOMEM, "out of memory");
             break;
         }
@@ -463,7 +219,7 @@ static int parent_chain(struct metadata_txn *txn, const char *namespace, const c
             next = record.info.parent;
             record.info.parent = NULL;
         }
-        record_free(&record);
+        snapshot_record_free(&record);
     }
     free(next);
     if (rc) {
@@ -570,12 +326,13 @@ static int remove_orphans(struct snapshotter *snapshotter, struct berr *err)
     if ((rc = metadata_begin(snapshotter->metadata, false, &txn, err)))
         goto out;
     while ((entry = readdir(directory)) != NULL) {
-        struct directory_record record;
+        struct snapshot_directory_record record;
         char **grown;
         if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
             continue;
         if (all_digits(entry->d_name) &&
-            load_directory(txn, strtoull(entry->d_name, NULL, 10), &record, NULL, NULL) == 0)
+            snapshot_directory_load(txn, strtoull(entry->d_name, NULL, 10), &record, NULL, NULL) ==
+                0)
             continue;
         grown = realloc(orphans, (orphan_count + 1) * sizeof(*orphans));
         if (!grown || !(grown[orphan_count] = strdup(entry->d_name))) {
@@ -678,21 +435,22 @@ const char *snapshotter_directory(const struct snapshotter *snapshotter)
 static int allocate_directory(struct snapshotter *snapshotter, struct metadata_txn *txn,
                               uint64_t *id_out, struct berr *err)
 {
-    struct directory_record record = {1, -1, -1};
+    struct snapshot_directory_record record = {1, -1, -1};
     struct metadata_value value;
     uint64_t id = 1, next;
     char name[32];
     int fd, rc;
 
-    rc = metadata_get(txn, METADATA_SNAPSHOTS, GLOBAL, "next-id", &value, err);
+    rc = metadata_get(txn, METADATA_SNAPSHOTS, SNAPSHOT_GLOBAL_NAMESPACE, "next-id", &value, err);
     if (rc == 0 && value.size == sizeof(id))
         memcpy(&id, value.data, sizeof(id));
     else if (rc != 0 && rc != BERR_NOT_FOUND)
         return rc;
     next = id + 1;
-    if ((rc = metadata_put(txn, METADATA_SNAPSHOTS, GLOBAL, "next-id", &next, sizeof(next), err)))
+    if ((rc = metadata_put(txn, METADATA_SNAPSHOTS, SNAPSHOT_GLOBAL_NAMESPACE, "next-id", &next,
+                           sizeof(next), err)))
         return rc;
-    if ((rc = store_directory(txn, id, &record, NULL, err)))
+    if ((rc = snapshot_directory_store(txn, id, &record, NULL, err)))
         return rc;
 
     snprintf(name, sizeof(name), "%llu", (unsigned long long)id);
@@ -735,7 +493,7 @@ static int create_snapshot(struct snapshotter *snapshotter, const char *namespac
                            struct mount_list *mounts_out, struct berr *err)
 {
     struct metadata_txn *txn = NULL;
-    struct record record;
+    struct snapshot_record record;
     uint64_t *parents = NULL, id = 0;
     size_t parent_count = 0;
     struct mount_list mounts = {NULL, 0};
@@ -750,22 +508,22 @@ static int create_snapshot(struct snapshotter *snapshotter, const char *namespac
         return rc;
     if ((rc = metadata_begin(snapshotter->metadata, true, &txn, err)))
         return rc;
-    if (exists(txn, namespace, key)) {
+    if (snapshot_record_exists(txn, namespace, key)) {
         rc = berr_set(err, BERR_EXISTS, "snapshot %s already exists in namespace %s", key,
                       namespace);
         goto fail;
     }
     if (parent[0]) {
-        struct record parent_record;
-        if ((rc = load(txn, namespace, parent, &parent_record, err)))
+        struct snapshot_record parent_record;
+        if ((rc = snapshot_record_load(txn, namespace, parent, &parent_record, err)))
             goto fail;
         if (parent_record.info.kind != SNAPSHOT_KIND_COMMITTED) {
             rc = berr_set(err, BERR_INVALID, "parent %s of snapshot %s is %s, not committed",
                           parent, key, kind_name(parent_record.info.kind));
-            record_free(&parent_record);
+            snapshot_record_free(&parent_record);
             goto fail;
         }
-        record_free(&parent_record);
+        snapshot_record_free(&parent_record);
         if ((rc = parent_chain(txn, namespace, parent, &parents, &parent_count, err)))
             goto fail;
     }
@@ -785,7 +543,7 @@ static int create_snapshot(struct snapshotter *snapshotter, const char *namespac
     if ((rc = copy_labels(labels, label_count, &record.info.labels, err)))
         goto fail;
     record.info.label_count = label_count;
-    if ((rc = store(txn, namespace, &record, err)))
+    if ((rc = snapshot_record_store(txn, namespace, &record, err)))
         goto fail;
     if ((rc = build_mounts(snapshotter, kind, id, parents, parent_count, &mounts, err)))
         goto fail;
@@ -803,7 +561,7 @@ static int create_snapshot(struct snapshotter *snapshotter, const char *namespac
     else
         mount_list_free(&mounts);
     free(parents);
-    record_free(&record);
+    snapshot_record_free(&record);
     return 0;
 fail:
     metadata_abort(txn);
@@ -811,7 +569,7 @@ fail:
         discard_directory(snapshotter, id);
     mount_list_free(&mounts);
     free(parents);
-    record_free(&record);
+    snapshot_record_free(&record);
     return with_context(rc, err, "%s %s", kind == SNAPSHOT_KIND_VIEW ? "view" : "prepare", key);
 }
 
@@ -835,7 +593,7 @@ int snapshot_mounts(struct snapshotter *snapshotter, const char *namespace, cons
                     struct mount_list *mounts_out, struct berr *err)
 {
     struct metadata_txn *txn;
-    struct record record;
+    struct snapshot_record record;
     uint64_t *parents = NULL;
     size_t parent_count = 0;
     int rc;
@@ -844,7 +602,7 @@ int snapshot_mounts(struct snapshotter *snapshotter, const char *namespace, cons
         return rc;
     if ((rc = metadata_begin(snapshotter->metadata, false, &txn, err)))
         return rc;
-    if ((rc = load(txn, namespace, key, &record, err))) {
+    if ((rc = snapshot_record_load(txn, namespace, key, &record, err))) {
         metadata_abort(txn);
         return rc;
     }
@@ -859,7 +617,7 @@ int snapshot_mounts(struct snapshotter *snapshotter, const char *namespace, cons
     }
     metadata_abort(txn);
     free(parents);
-    record_free(&record);
+    snapshot_record_free(&record);
     return rc;
 }
 
@@ -870,12 +628,12 @@ static int active_id(struct snapshotter *snapshotter, const char *namespace, con
                      uint64_t *id_out, struct berr *err)
 {
     struct metadata_txn *txn;
-    struct record record;
+    struct snapshot_record record;
     int rc;
 
     if ((rc = metadata_begin(snapshotter->metadata, false, &txn, err)))
         return rc;
-    rc = load(txn, namespace, key, &record, err);
+    rc = snapshot_record_load(txn, namespace, key, &record, err);
     metadata_abort(txn);
     if (rc)
         return rc;
@@ -883,7 +641,7 @@ static int active_id(struct snapshotter *snapshotter, const char *namespace, con
         rc = berr_set(err, BERR_CONFLICT, "snapshot %s is %s, not active", key,
                       kind_name(record.info.kind));
     *id_out = record.id;
-    record_free(&record);
+    snapshot_record_free(&record);
     return rc;
 }
 
@@ -907,8 +665,8 @@ static int commit_snapshot(struct snapshotter *snapshotter, const char *namespac
                            bool verified_chain, struct berr *err)
 {
     struct metadata_txn *txn = NULL;
-    struct record record, committed;
-    struct directory_record directory;
+    struct snapshot_record record, committed;
+    struct snapshot_directory_record directory;
     struct snapshot_usage usage;
     uint64_t id, chain_holder;
     char *chain = NULL;
@@ -926,13 +684,13 @@ static int commit_snapshot(struct snapshotter *snapshotter, const char *namespac
 
     if ((rc = metadata_begin(snapshotter->metadata, true, &txn, err)))
         goto fail;
-    if ((rc = load(txn, namespace, key, &record, err)))
+    if ((rc = snapshot_record_load(txn, namespace, key, &record, err)))
         goto fail;
     if (record.info.kind != SNAPSHOT_KIND_ACTIVE || record.id != id) {
         rc = berr_set(err, BERR_CONFLICT, "snapshot %s changed while being committed", key);
         goto fail;
     }
-    if (exists(txn, namespace, name)) {
+    if (snapshot_record_exists(txn, namespace, name)) {
         rc = berr_set(err, BERR_EXISTS, "snapshot %s already exists in namespace %s", name,
                       namespace);
         goto fail;
@@ -957,35 +715,36 @@ static int commit_snapshot(struct snapshotter *snapshotter, const char *namespac
         record.info.label_count = 0;
     }
     if ((rc = metadata_delete(txn, METADATA_SNAPSHOTS, namespace, key, err)) ||
-        (rc = store(txn, namespace, &committed, err)))
+        (rc = snapshot_record_store(txn, namespace, &committed, err)))
         goto fail;
-    if ((rc = load_directory(txn, id, &directory, &chain, err)))
+    if ((rc = snapshot_directory_load(txn, id, &directory, &chain, err)))
         goto fail;
     directory.size = usage.size;
     directory.inodes = usage.inodes;
     if (verified_chain) {
         char chain_key[128];
         /* Another namespace's verified copy, if any, stays the shared one. */
-        snprintf(chain_key, sizeof(chain_key), "chain/%s", name);
-        if (load_chain(txn, name, &chain_holder, NULL) != 0 &&
-            (rc = metadata_put(txn, METADATA_SNAPSHOTS, GLOBAL, chain_key, &id, sizeof(id), err)))
+        snapshot_chain_key(chain_key, sizeof(chain_key), name);
+        if (snapshot_chain_load(txn, name, &chain_holder, NULL) != 0 &&
+            (rc = metadata_put(txn, METADATA_SNAPSHOTS, SNAPSHOT_GLOBAL_NAMESPACE, chain_key, &id,
+                               sizeof(id), err)))
             goto fail;
     }
-    if ((rc = store_directory(txn, id, &directory, verified_chain ? name : chain, err)))
+    if ((rc = snapshot_directory_store(txn, id, &directory, verified_chain ? name : chain, err)))
         goto fail;
     rc = metadata_commit(txn, err);
     txn = NULL;
     if (rc)
         goto fail;
     free(chain);
-    record_free(&record);
-    record_free(&committed);
+    snapshot_record_free(&record);
+    snapshot_record_free(&committed);
     return 0;
 fail:
     metadata_abort(txn);
     free(chain);
-    record_free(&record);
-    record_free(&committed);
+    snapshot_record_free(&record);
+    snapshot_record_free(&committed);
     return with_context(rc, err, "commit %s as %s", key, name);
 }
 
@@ -1008,8 +767,8 @@ int snapshot_share_chain(struct snapshotter *snapshotter, const char *namespace,
                          const struct snapshot_label *labels, size_t label_count, struct berr *err)
 {
     struct metadata_txn *txn = NULL;
-    struct directory_record directory;
-    struct record record;
+    struct snapshot_directory_record directory;
+    struct snapshot_record record;
     char *chain = NULL;
     uint64_t id;
     int rc;
@@ -1022,32 +781,32 @@ int snapshot_share_chain(struct snapshotter *snapshotter, const char *namespace,
         return rc;
     if ((rc = metadata_begin(snapshotter->metadata, true, &txn, err)))
         return rc;
-    rc = load_chain(txn, chain_id, &id, err);
+    rc = snapshot_chain_load(txn, chain_id, &id, err);
     if (rc == BERR_NOT_FOUND) {
         rc = berr_set(err, BERR_NOT_FOUND, "no verified snapshot of %s to share", chain_id);
         goto fail;
     }
     if (rc)
         goto fail;
-    if (exists(txn, namespace, chain_id)) {
+    if (snapshot_record_exists(txn, namespace, chain_id)) {
         rc = berr_set(err, BERR_EXISTS, "snapshot %s already exists in namespace %s", chain_id,
                       namespace);
         goto fail;
     }
     if (parent[0]) {
-        struct record parent_record;
-        if ((rc = load(txn, namespace, parent, &parent_record, err)))
+        struct snapshot_record parent_record;
+        if ((rc = snapshot_record_load(txn, namespace, parent, &parent_record, err)))
             goto fail;
         if (parent_record.info.kind != SNAPSHOT_KIND_COMMITTED)
             rc = berr_set(err, BERR_INVALID, "parent %s is not committed", parent);
-        record_free(&parent_record);
+        snapshot_record_free(&parent_record);
         if (rc)
             goto fail;
     }
-    if ((rc = load_directory(txn, id, &directory, &chain, err)))
+    if ((rc = snapshot_directory_load(txn, id, &directory, &chain, err)))
         goto fail;
     directory.references++;
-    if ((rc = store_directory(txn, id, &directory, chain, err)))
+    if ((rc = snapshot_directory_store(txn, id, &directory, chain, err)))
         goto fail;
     record.id = id;
     record.info.name = strdup(chain_id);
@@ -1061,19 +820,19 @@ int snapshot_share_chain(struct snapshotter *snapshotter, const char *namespace,
     if ((rc = copy_labels(labels, label_count, &record.info.labels, err)))
         goto fail;
     record.info.label_count = label_count;
-    if ((rc = store(txn, namespace, &record, err)))
+    if ((rc = snapshot_record_store(txn, namespace, &record, err)))
         goto fail;
     rc = metadata_commit(txn, err);
     txn = NULL;
     if (rc)
         goto fail;
     free(chain);
-    record_free(&record);
+    snapshot_record_free(&record);
     return 0;
 fail:
     metadata_abort(txn);
     free(chain);
-    record_free(&record);
+    snapshot_record_free(&record);
     return with_context(rc, err, "share %s", chain_id);
 }
 
@@ -1089,18 +848,18 @@ struct child_search {
 static int find_child(const char *key, const void *data, size_t size, void *user)
 {
     struct child_search *search = user;
-    struct record record;
+    struct snapshot_record record;
 
-    if ((search->rc = decode_record(key, data, size, &record, search->err)))
+    if ((search->rc = snapshot_record_decode(key, data, size, &record, search->err)))
         return 1;
     if (strcmp(record.info.parent, search->parent) == 0) {
         search->child = strdup(key);
-        record_free(&record);
+        snapshot_record_free(&record);
         if (!search->child)
             search->rc = berr_set(search->err, BERR_NOMEM, "out of memory");
         return 1;
     }
-    record_free(&record);
+    snapshot_record_free(&record);
     return 0;
 }
 
@@ -1108,16 +867,16 @@ static int find_child(const char *key, const void *data, size_t size, void *user
  * the directory; *last says whether that was the directory's last record,
  * so the caller deletes the directory once the transaction committed. */
 static int remove_record(struct metadata_txn *txn, const char *namespace,
-                         const struct record *record, bool *last, struct berr *err)
+                         const struct snapshot_record *record, bool *last, struct berr *err)
 {
-    struct directory_record directory;
+    struct snapshot_directory_record directory;
     char *chain = NULL;
     int rc;
 
     *last = false;
     if ((rc = metadata_delete(txn, METADATA_SNAPSHOTS, namespace, record->info.name, err)))
         return rc;
-    rc = load_directory(txn, record->id, &directory, &chain, err);
+    rc = snapshot_directory_load(txn, record->id, &directory, &chain, err);
     if (rc == BERR_NOT_FOUND) {
         *last = true; /* already gone: nothing to count */
         return 0;
@@ -1126,18 +885,20 @@ static int remove_record(struct metadata_txn *txn, const char *namespace,
         return rc;
     if (directory.references > 1) {
         directory.references--;
-        rc = store_directory(txn, record->id, &directory, chain, err);
+        rc = snapshot_directory_store(txn, record->id, &directory, chain, err);
     } else {
         char directory_name[64];
         *last = true;
-        directory_key(directory_name, sizeof(directory_name), record->id);
-        rc = metadata_delete(txn, METADATA_SNAPSHOTS, GLOBAL, directory_name, err);
+        snapshot_directory_key(directory_name, sizeof(directory_name), record->id);
+        rc = metadata_delete(txn, METADATA_SNAPSHOTS, SNAPSHOT_GLOBAL_NAMESPACE, directory_name,
+                             err);
         if (rc == 0 && chain[0]) {
             uint64_t holder;
             char chain_key[128];
-            snprintf(chain_key, sizeof(chain_key), "chain/%s", chain);
-            if (load_chain(txn, chain, &holder, NULL) == 0 && holder == record->id)
-                rc = metadata_delete(txn, METADATA_SNAPSHOTS, GLOBAL, chain_key, err);
+            snapshot_chain_key(chain_key, sizeof(chain_key), chain);
+            if (snapshot_chain_load(txn, chain, &holder, NULL) == 0 && holder == record->id)
+                rc = metadata_delete(txn, METADATA_SNAPSHOTS, SNAPSHOT_GLOBAL_NAMESPACE, chain_key,
+                                     err);
         }
     }
     free(chain);
@@ -1162,7 +923,7 @@ int snapshot_remove(struct snapshotter *snapshotter, const char *namespace, cons
 {
     struct child_search search = {key, NULL, err, 0};
     struct metadata_txn *txn = NULL;
-    struct record record;
+    struct snapshot_record record;
     bool last = false;
     int rc;
 
@@ -1171,7 +932,7 @@ int snapshot_remove(struct snapshotter *snapshotter, const char *namespace, cons
         return rc;
     if ((rc = metadata_begin(snapshotter->metadata, true, &txn, err)))
         return rc;
-    if ((rc = load(txn, namespace, key, &record, err)))
+    if ((rc = snapshot_record_load(txn, namespace, key, &record, err)))
         goto fail;
     if (record.info.kind == SNAPSHOT_KIND_COMMITTED) {
         rc = metadata_list(txn, METADATA_SNAPSHOTS, namespace, NULL, find_child, &search, err);
@@ -1195,30 +956,30 @@ int snapshot_remove(struct snapshotter *snapshotter, const char *namespace, cons
     if (last)
         snapshot_remove_directory(snapshotter, record.id);
     free(search.child);
-    record_free(&record);
+    snapshot_record_free(&record);
     return 0;
 fail:
     metadata_abort(txn);
     free(search.child);
-    record_free(&record);
+    snapshot_record_free(&record);
     return with_context(rc, err, "remove %s", key);
 }
 
 int snapshot_remove_txn(struct metadata_txn *txn, const char *namespace, const char *key,
                         uint64_t *directory_out, struct berr *err)
 {
-    struct record record;
+    struct snapshot_record record;
     bool last = false;
     int rc;
 
     *directory_out = 0;
     if ((rc = validate_namespace(namespace, err)) || (rc = validate_key("key", key, err)) ||
-        (rc = load(txn, namespace, key, &record, err)))
+        (rc = snapshot_record_load(txn, namespace, key, &record, err)))
         return rc;
     rc = remove_record(txn, namespace, &record, &last, err);
     if (rc == 0 && last)
         *directory_out = record.id;
-    record_free(&record);
+    snapshot_record_free(&record);
     return rc ? with_context(rc, err, "remove %s", key) : 0;
 }
 
@@ -1234,7 +995,7 @@ static int walk_visit(const char *key, const void *data, size_t size, void *user
     struct walk_context *context = user;
     const char *slash = strchr(key, '/');
     char namespace[128];
-    struct record record;
+    struct snapshot_record record;
     int rc;
 
     if (!slash || slash == key)
@@ -1245,10 +1006,10 @@ static int walk_visit(const char *key, const void *data, size_t size, void *user
     }
     memcpy(namespace, key, (size_t)(slash - key));
     namespace[slash - key] = '\0';
-    if ((context->rc = decode_record(key, data, size, &record, context->err)))
+    if ((context->rc = snapshot_record_decode(key, data, size, &record, context->err)))
         return 1;
     rc = context->visit(namespace, &record.info, context->user);
-    record_free(&record);
+    snapshot_record_free(&record);
     return rc;
 }
 
@@ -1266,14 +1027,14 @@ int snapshot_stat(struct snapshotter *snapshotter, const char *namespace, const 
                   struct snapshot_info *out, struct berr *err)
 {
     struct metadata_txn *txn;
-    struct record record;
+    struct snapshot_record record;
     int rc;
 
     if ((rc = validate_namespace(namespace, err)) || (rc = validate_key("key", key, err)))
         return rc;
     if ((rc = metadata_begin(snapshotter->metadata, false, &txn, err)))
         return rc;
-    rc = load(txn, namespace, key, &record, err);
+    rc = snapshot_record_load(txn, namespace, key, &record, err);
     metadata_abort(txn);
     if (rc)
         return rc;
@@ -1340,7 +1101,7 @@ int snapshot_update(struct snapshotter *snapshotter, const char *namespace,
 {
     static const char *const all_labels[] = {"labels"};
     struct metadata_txn *txn = NULL;
-    struct record record;
+    struct snapshot_record record;
     size_t i;
     int rc;
 
@@ -1359,7 +1120,7 @@ int snapshot_update(struct snapshotter *snapshotter, const char *namespace,
     }
     if ((rc = metadata_begin(snapshotter->metadata, true, &txn, err)))
         return rc;
-    if ((rc = load(txn, namespace, info->name, &record, err)))
+    if ((rc = snapshot_record_load(txn, namespace, info->name, &record, err)))
         goto fail;
     for (i = 0; i < fieldpath_count; i++) {
         if (strcmp(fieldpaths[i], "labels") == 0) {
@@ -1377,7 +1138,7 @@ int snapshot_update(struct snapshotter *snapshotter, const char *namespace,
         }
     }
     record.info.updated_at = now();
-    if ((rc = store(txn, namespace, &record, err)))
+    if ((rc = snapshot_record_store(txn, namespace, &record, err)))
         goto fail;
     rc = metadata_commit(txn, err);
     txn = NULL;
@@ -1387,11 +1148,11 @@ int snapshot_update(struct snapshotter *snapshotter, const char *namespace,
         *out = record.info;
         memset(&record.info, 0, sizeof(record.info));
     }
-    record_free(&record);
+    snapshot_record_free(&record);
     return 0;
 fail:
     metadata_abort(txn);
-    record_free(&record);
+    snapshot_record_free(&record);
     return with_context(rc, err, "update %s", info->name);
 }
 
@@ -1428,19 +1189,19 @@ struct list_walk {
 static int list_visit(const char *key, const void *data, size_t size, void *user)
 {
     struct list_walk *walk = user;
-    struct record record;
+    struct snapshot_record record;
 
-    if ((walk->rc = decode_record(key, data, size, &record, walk->err)))
+    if ((walk->rc = snapshot_record_decode(key, data, size, &record, walk->err)))
         return 1;
     if (!filter_match(walk->filter, snapshot_field, &record.info)) {
-        record_free(&record);
+        snapshot_record_free(&record);
         return 0;
     }
     if (walk->count == walk->capacity) {
         size_t capacity = walk->capacity ? walk->capacity * 2 : 16;
         struct snapshot_info *grown = realloc(walk->infos, capacity * sizeof(*grown));
         if (!grown) {
-            record_free(&record);
+            snapshot_record_free(&record);
             walk->rc = berr_set(walk->err, BERR_NOMEM, "out of memory");
             return 1;
         }
@@ -1489,20 +1250,20 @@ int snapshot_list(struct snapshotter *snapshotter, const char *namespace,
 int snapshot_usage(struct snapshotter *snapshotter, const char *namespace, const char *key,
                    struct snapshot_usage *out, struct berr *err)
 {
-    struct directory_record directory;
+    struct snapshot_directory_record directory;
     struct metadata_txn *txn;
-    struct record record;
+    struct snapshot_record record;
     int rc;
 
     if ((rc = validate_namespace(namespace, err)) || (rc = validate_key("key", key, err)))
         return rc;
     if ((rc = metadata_begin(snapshotter->metadata, false, &txn, err)))
         return rc;
-    if ((rc = load(txn, namespace, key, &record, err))) {
+    if ((rc = snapshot_record_load(txn, namespace, key, &record, err))) {
         metadata_abort(txn);
         return rc;
     }
-    rc = load_directory(txn, record.id, &directory, NULL, err);
+    rc = snapshot_directory_load(txn, record.id, &directory, NULL, err);
     metadata_abort(txn);
     if (!rc && record.info.kind == SNAPSHOT_KIND_COMMITTED && directory.size >= 0) {
         out->size = directory.size;
@@ -1510,7 +1271,7 @@ int snapshot_usage(struct snapshotter *snapshotter, const char *namespace, const
     } else if (!rc) {
         rc = measure(snapshotter, record.id, out, err);
     }
-    record_free(&record);
+    snapshot_record_free(&record);
     return rc ? with_context(rc, err, "usage of %s", key) : 0;
 }
 
