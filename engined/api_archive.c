@@ -146,12 +146,20 @@ static void mount_binds(struct mount_job *job)
         struct berr err;
         if (safe_path_join(job->target, bind->destination, SAFE_PATH_IN_ROOT, &where, &err))
             continue;
-        if (access(where, F_OK) == 0 &&
-            (mount(bind->source, where, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-             (bind->read_only &&
-              mount(NULL, where, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)))
+        if (access(where, F_OK) != 0) {
+            free(where);
+            continue;
+        }
+        if (mount(bind->source, where, NULL, MS_BIND | MS_REC, NULL) < 0) {
             log_debug("archive: bind %s on %s: %s", bind->source, bind->destination,
                       strerror(errno));
+        } else if (bind->read_only &&
+                   mount(NULL, where, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
+            /* Never a writable view of a read-only volume: left out instead. */
+            log_debug("archive: bind %s read-only on %s: %s", bind->source, bind->destination,
+                      strerror(errno));
+            umount2(where, MNT_DETACH);
+        }
         free(where);
     }
 }

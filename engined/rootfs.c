@@ -229,9 +229,13 @@ int rootfs_view(const char *state_dir, const char *name, char *const *layers, ch
     if ((rc = make_directories(state_dir, name, target, err)))
         return rc;
     if (count == 1) {
-        if (mount(layers[0], *target, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-            mount(NULL, *target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
+        if (mount(layers[0], *target, NULL, MS_BIND | MS_REC, NULL) < 0) {
+            rc = berr_errno(err, errno, "bind %s on %s", layers[0], *target);
+            goto fail;
+        }
+        if (mount(NULL, *target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0) {
             rc = berr_errno(err, errno, "bind %s read-only on %s", layers[0], *target);
+            umount2(*target, MNT_DETACH); /* not left writable, nor mounted */
             goto fail;
         }
         return 0;

@@ -110,6 +110,7 @@ int sandbox_netns_create(const char *state_dir, const char *id, struct berr *err
     job.path = path;
     if ((errno = pthread_create(&thread, NULL, make_namespace, &job)) != 0) {
         rc = berr_errno(err, errno, "start a thread");
+        unlink(path);
         goto out;
     }
     pthread_join(thread, NULL);

@@ -298,18 +298,19 @@ int sv_task_create(struct rpc_client *client, const char *id, const struct sv_ta
 
 int sv_task_start(struct rpc_client *client, const char *id, uint32_t *pid, struct berr *err)
 {
-    Berth__Supervisor__V1__StartRequest request = BERTH__SUPERVISOR__V1__START_REQUEST__INIT;
-    Berth__Supervisor__V1__StartResponse *response = NULL;
-    int rc;
+    return sv_exec_start(client, id, "", pid, err);
+}
 
-    request.container_id = (char *)id;
-    rc = call(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_START],
-              &request.base, (ProtobufCMessage **)&response, err);
-    if (rc)
-        return rc;
-    if (pid)
-        *pid = response->pid;
-    berth__supervisor__v1__start_response__free_unpacked(response, NULL);
+/* A Delete's answer into *process (may be NULL); frees the response. */
+static int take_deleted(Berth__Supervisor__V1__DeleteResponse *response, struct sv_process *process)
+{
+    if (process) {
+        process->pid = response->pid;
+        process->status = BERTH__SUPERVISOR__V1__STATUS__STATUS_STOPPED;
+        process->exit_status = response->exit_status;
+        process->exited_at = sv_timestamp_ns(response->exited_at);
+    }
+    berth__supervisor__v1__delete_response__free_unpacked(response, NULL);
     return 0;
 }
 
@@ -326,36 +327,12 @@ int sv_task_delete(struct rpc_client *client, const char *id, struct sv_process 
               &request.base, (ProtobufCMessage **)&response, err);
     if (rc)
         return rc;
-    if (process) {
-        process->pid = response->pid;
-        process->status = BERTH__SUPERVISOR__V1__STATUS__STATUS_STOPPED;
-        process->exit_status = response->exit_status;
-        process->exited_at = sv_timestamp_ns(response->exited_at);
-    }
-    berth__supervisor__v1__delete_response__free_unpacked(response, NULL);
-    return 0;
+    return take_deleted(response, process);
 }
 
 int sv_task_get(struct rpc_client *client, const char *id, struct sv_process *out, struct berr *err)
 {
-    Berth__Supervisor__V1__GetTaskRequest request = BERTH__SUPERVISOR__V1__GET_TASK_REQUEST__INIT;
-    Berth__Supervisor__V1__GetTaskResponse *response = NULL;
-    int rc;
-
-    request.container_id = (char *)id;
-    rc = call(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_GET],
-              &request.base, (ProtobufCMessage **)&response, err);
-    if (rc)
-        return rc;
-    memset(out, 0, sizeof(*out));
-    if (response->process) {
-        out->pid = response->process->pid;
-        out->status = response->process->status;
-        out->exit_status = response->process->exit_status;
-        out->exited_at = sv_timestamp_ns(response->process->exited_at);
-    }
-    berth__supervisor__v1__get_task_response__free_unpacked(response, NULL);
-    return 0;
+    return sv_process_get(client, id, "", out, err);
 }
 
 int sv_task_list(struct rpc_client *client, Berth__Supervisor__V1__ListTasksResponse **out,
@@ -368,15 +345,23 @@ int sv_task_list(struct rpc_client *client, Berth__Supervisor__V1__ListTasksResp
                 &request.base, (ProtobufCMessage **)out, err);
 }
 
-int sv_task_kill(struct rpc_client *client, const char *id, int signal, bool all, struct berr *err)
+/* Kill of the init (exec_id "") or of an exec; all: every process of the task. */
+static int send_kill(struct rpc_client *client, const char *id, const char *exec_id, int signal,
+                     bool all, struct berr *err)
 {
     Berth__Supervisor__V1__KillRequest request = BERTH__SUPERVISOR__V1__KILL_REQUEST__INIT;
 
     request.container_id = (char *)id;
+    request.exec_id = (char *)exec_id;
     request.signal = (uint32_t)signal;
     request.all = all;
     return call_discard(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_KILL],
                         &request.base, err);
+}
+
+int sv_task_kill(struct rpc_client *client, const char *id, int signal, bool all, struct berr *err)
+{
+    return send_kill(client, id, "", signal, all, err);
 }
 
 int sv_task_pause(struct rpc_client *client, const char *id, struct berr *err)
@@ -545,26 +530,13 @@ int sv_process_delete(struct rpc_client *client, const char *id, const char *exe
               &request.base, (ProtobufCMessage **)&response, err);
     if (rc)
         return rc;
-    if (process) {
-        process->pid = response->pid;
-        process->status = BERTH__SUPERVISOR__V1__STATUS__STATUS_STOPPED;
-        process->exit_status = response->exit_status;
-        process->exited_at = sv_timestamp_ns(response->exited_at);
-    }
-    berth__supervisor__v1__delete_response__free_unpacked(response, NULL);
-    return 0;
+    return take_deleted(response, process);
 }
 
 int sv_process_kill(struct rpc_client *client, const char *id, const char *exec_id, int signal,
                     struct berr *err)
 {
-    Berth__Supervisor__V1__KillRequest request = BERTH__SUPERVISOR__V1__KILL_REQUEST__INIT;
-
-    request.container_id = (char *)id;
-    request.exec_id = (char *)exec_id;
-    request.signal = (uint32_t)signal;
-    return call_discard(client, &berth_supervisor_v1_tasks_methods[BERTH_SUPERVISOR_V1_TASKS_KILL],
-                        &request.base, err);
+    return send_kill(client, id, exec_id, signal, false, err);
 }
 
 int sv_process_wait(struct rpc_client *client, const char *id, const char *exec_id, int timeout_ms,

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "filter.h"
 #include "json.h"
 #include "labels.h"
 #include "record.h"
@@ -86,50 +85,27 @@ static const char *lookup(const char *field, void *object)
     return NULL;
 }
 
-struct list_walk {
-    const struct filter *filter;
+struct container_visit {
     container_store_visit visit;
     void *user;
-    struct berr *err;
-    int rc;
 };
 
-static int visit_record(const char *key, const void *data, size_t size, void *user)
+static int visit_container(const ProtobufCMessage *message, void *user)
 {
-    struct list_walk *walk = user;
-    Berth__Supervisor__V1__Container *container;
-    int rc;
+    const struct container_visit *typed = user;
 
-    if ((rc = record_unpack(&berth__supervisor__v1__container__descriptor, data, size, key,
-                            (ProtobufCMessage **)&container, walk->err))) {
-        walk->rc = rc;
-        return 1;
-    }
-    rc = filter_match(walk->filter, lookup, container) ? walk->visit(container, walk->user) : 0;
-    berth__supervisor__v1__container__free_unpacked(container, NULL);
-    return rc;
+    return typed->visit((const Berth__Supervisor__V1__Container *)message, typed->user);
 }
 
 int container_store_list(struct metadata *metadata, const char *namespace,
                          const char *const *filters, size_t filter_count,
                          container_store_visit visit, void *user, struct berr *err)
 {
-    struct list_walk walk = {NULL, visit, user, err, 0};
-    struct filter *filter = NULL;
-    struct metadata_txn *txn;
-    int rc;
+    struct container_visit typed = {visit, user};
 
-    if ((rc = filter_parse(filters, filter_count, &filter, err)))
-        return rc;
-    if ((rc = metadata_begin(metadata, false, &txn, err))) {
-        filter_free(filter);
-        return rc;
-    }
-    walk.filter = filter;
-    rc = metadata_list(txn, METADATA_CONTAINERS, namespace, NULL, visit_record, &walk, err);
-    metadata_abort(txn);
-    filter_free(filter);
-    return walk.rc ? walk.rc : rc;
+    return record_list(metadata, METADATA_CONTAINERS, namespace,
+                       &berth__supervisor__v1__container__descriptor, filters, filter_count, lookup,
+                       visit_container, &typed, err);
 }
 
 /* Stores a copy of container with the given timestamps. */

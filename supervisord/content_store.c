@@ -334,46 +334,30 @@ static const char *content_field(const char *field, void *object)
     return NULL;
 }
 
-struct list_context {
-    struct filter *filter;
+struct content_visit {
     content_store_visit visit;
     void *user;
-    struct berr *err;
 };
 
-static int list_one(const char *key, const void *data, size_t size, void *user)
+static int visit_content(const ProtobufCMessage *message, void *user)
 {
-    struct list_context *context = user;
-    Berth__Supervisor__V1__ContentInfo *info;
-    int rc;
+    const struct content_visit *typed = user;
 
-    if ((rc = record_unpack(&berth__supervisor__v1__content_info__descriptor, data, size, key,
-                            (ProtobufCMessage **)&info, context->err)))
-        return rc;
-    rc = filter_match(context->filter, content_field, info) ? context->visit(info, context->user)
-                                                            : 0;
-    berth__supervisor__v1__content_info__free_unpacked(info, NULL);
-    return rc;
+    return typed->visit((const Berth__Supervisor__V1__ContentInfo *)message, typed->user);
 }
 
 int content_store_list(struct content_store *store, const char *namespace,
                        const char *const *filters, size_t filter_count, content_store_visit visit,
                        void *user, struct berr *err)
 {
-    struct list_context context = {.visit = visit, .user = user, .err = err};
-    struct metadata_txn *txn;
+    struct content_visit typed = {visit, user};
     int rc;
 
     if ((rc = check_namespace(namespace, err)))
         return rc;
-    if ((rc = filter_parse(filters, filter_count, &context.filter, err)))
-        return rc;
-    if ((rc = metadata_begin(store->metadata, false, &txn, err)) == 0) {
-        rc = metadata_list(txn, METADATA_CONTENT, namespace, NULL, list_one, &context, err);
-        metadata_abort(txn);
-    }
-    filter_free(context.filter);
-    return rc;
+    return record_list(store->metadata, METADATA_CONTENT, namespace,
+                       &berth__supervisor__v1__content_info__descriptor, filters, filter_count,
+                       content_field, visit_content, &typed, err);
 }
 
 /* Applies an update mask to labels: "labels" or "labels.KEY"; none = "labels". */

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/utsname.h>
 
-#include "filter.h"
 #include "json.h"
 #include "labels.h"
 #include "record.h"
@@ -188,45 +187,29 @@ static const char *image_field(const char *field, void *object)
     return NULL;
 }
 
-struct list_context {
-    struct filter *filter;
+struct image_visit {
     image_store_visit visit;
     void *user;
-    struct berr *err;
 };
 
-static int list_one(const char *key, const void *data, size_t size, void *user)
+static int visit_image(const ProtobufCMessage *message, void *user)
 {
-    struct list_context *context = user;
-    Berth__Supervisor__V1__Image *image;
-    int rc;
+    const struct image_visit *typed = user;
 
-    if ((rc = record_unpack(&berth__supervisor__v1__image__descriptor, data, size, key,
-                            (ProtobufCMessage **)&image, context->err)))
-        return rc;
-    rc = filter_match(context->filter, image_field, image) ? context->visit(image, context->user)
-                                                           : 0;
-    berth__supervisor__v1__image__free_unpacked(image, NULL);
-    return rc;
+    return typed->visit((const Berth__Supervisor__V1__Image *)message, typed->user);
 }
 
 int image_store_list(struct image_store *images, const char *namespace, const char *const *filters,
                      size_t filter_count, image_store_visit visit, void *user, struct berr *err)
 {
-    struct list_context context = {.visit = visit, .user = user, .err = err};
-    struct metadata_txn *txn;
+    struct image_visit typed = {visit, user};
     int rc;
 
     if ((rc = check_namespace(namespace, err)))
         return rc;
-    if ((rc = filter_parse(filters, filter_count, &context.filter, err)))
-        return rc;
-    if ((rc = metadata_begin(images->metadata, false, &txn, err)) == 0) {
-        rc = metadata_list(txn, METADATA_IMAGES, namespace, NULL, list_one, &context, err);
-        metadata_abort(txn);
-    }
-    filter_free(context.filter);
-    return rc;
+    return record_list(images->metadata, METADATA_IMAGES, namespace,
+                       &berth__supervisor__v1__image__descriptor, filters, filter_count,
+                       image_field, visit_image, &typed, err);
 }
 
 int image_store_create(struct image_store *images, const char *namespace,

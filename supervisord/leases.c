@@ -9,7 +9,6 @@
 #include <sys/random.h>
 
 #include "digest.h"
-#include "filter.h"
 #include "record.h"
 
 #define RESOURCE_KEY_MAX 1024
@@ -262,45 +261,29 @@ static const char *lease_field(const char *field, void *object)
     return NULL;
 }
 
-struct list_context {
-    struct filter *filter;
+struct lease_visit {
     leases_visit visit;
     void *user;
-    struct berr *err;
 };
 
-static int list_one(const char *key, const void *data, size_t size, void *user)
+static int visit_lease(const ProtobufCMessage *message, void *user)
 {
-    struct list_context *context = user;
-    Berth__Supervisor__V1__Lease *lease;
-    int rc;
+    const struct lease_visit *typed = user;
 
-    if ((rc = record_unpack(&berth__supervisor__v1__lease__descriptor, data, size, key,
-                            (ProtobufCMessage **)&lease, context->err)))
-        return rc;
-    rc = filter_match(context->filter, lease_field, lease) ? context->visit(lease, context->user)
-                                                           : 0;
-    berth__supervisor__v1__lease__free_unpacked(lease, NULL);
-    return rc;
+    return typed->visit((const Berth__Supervisor__V1__Lease *)message, typed->user);
 }
 
 int leases_list(struct metadata *metadata, const char *namespace, const char *const *filters,
                 size_t filter_count, leases_visit visit, void *user, struct berr *err)
 {
-    struct list_context context = {.visit = visit, .user = user, .err = err};
-    struct metadata_txn *txn;
+    struct lease_visit typed = {visit, user};
     int rc;
 
     if ((rc = check_namespace(namespace, err)))
         return rc;
-    if ((rc = filter_parse(filters, filter_count, &context.filter, err)))
-        return rc;
-    if ((rc = metadata_begin(metadata, false, &txn, err)) == 0) {
-        rc = metadata_list(txn, METADATA_LEASES, namespace, NULL, list_one, &context, err);
-        metadata_abort(txn);
-    }
-    filter_free(context.filter);
-    return rc;
+    return record_list(metadata, METADATA_LEASES, namespace,
+                       &berth__supervisor__v1__lease__descriptor, filters, filter_count,
+                       lease_field, visit_lease, &typed, err);
 }
 
 int leases_add_resource_txn(struct metadata_txn *txn, const char *namespace, const char *id,

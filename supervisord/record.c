@@ -46,6 +46,49 @@ int record_get(struct metadata_txn *txn, enum metadata_table table, const char *
     return record_unpack(descriptor, value.data, value.size, key, out, err);
 }
 
+struct list_walk {
+    const ProtobufCMessageDescriptor *descriptor;
+    const struct filter *filter;
+    filter_lookup lookup;
+    record_visit visit;
+    void *user;
+    struct berr *err;
+};
+
+static int list_one(const char *key, const void *data, size_t size, void *user)
+{
+    struct list_walk *walk = user;
+    ProtobufCMessage *message = NULL;
+    int rc;
+
+    if ((rc = record_unpack(walk->descriptor, data, size, key, &message, walk->err)))
+        return rc;
+    rc = filter_match(walk->filter, walk->lookup, message) ? walk->visit(message, walk->user) : 0;
+    protobuf_c_message_free_unpacked(message, NULL);
+    return rc;
+}
+
+int record_list(struct metadata *metadata, enum metadata_table table, const char *namespace,
+                const ProtobufCMessageDescriptor *descriptor, const char *const *filters,
+                size_t filter_count, filter_lookup lookup, record_visit visit, void *user,
+                struct berr *err)
+{
+    struct list_walk walk = {descriptor, NULL, lookup, visit, user, err};
+    struct filter *filter = NULL;
+    struct metadata_txn *txn;
+    int rc;
+
+    if ((rc = filter_parse(filters, filter_count, &filter, err)))
+        return rc;
+    walk.filter = filter;
+    if ((rc = metadata_begin(metadata, false, &txn, err)) == 0) {
+        rc = metadata_list(txn, table, namespace, NULL, list_one, &walk, err);
+        metadata_abort(txn);
+    }
+    filter_free(filter);
+    return rc;
+}
+
 int record_copy(const ProtobufCMessage *message, ProtobufCMessage **out, struct berr *err)
 {
     size_t size = protobuf_c_message_get_packed_size(message);

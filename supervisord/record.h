@@ -16,6 +16,7 @@
 
 #include "berr.h"
 #include "berth/supervisor/v1/types.pb-c.h"
+#include "filter.h"
 #include "labels.h"
 #include "metadata.h"
 
@@ -31,6 +32,16 @@ int record_get(struct metadata_txn *txn, enum metadata_table table, const char *
 /* Unpacks a value found while listing; BERR_INTERNAL naming key when corrupt. */
 int record_unpack(const ProtobufCMessageDescriptor *descriptor, const void *data, size_t size,
                   const char *key, ProtobufCMessage **out, struct berr *err);
+
+/* Calls visit with every record of namespace in table that filters (the
+ * List grammar, fields read through lookup) match, unpacked as descriptor's
+ * type and freed after the call. A non-zero return from visit, or an
+ * unpack error, stops the walk and is returned. */
+typedef int (*record_visit)(const ProtobufCMessage *message, void *user);
+int record_list(struct metadata *metadata, enum metadata_table table, const char *namespace,
+                const ProtobufCMessageDescriptor *descriptor, const char *const *filters,
+                size_t filter_count, filter_lookup lookup, record_visit visit, void *user,
+                struct berr *err);
 
 /* A heap copy of message (pack + unpack): what the stores hand back to callers. */
 int record_copy(const ProtobufCMessage *message, ProtobufCMessage **out, struct berr *err);

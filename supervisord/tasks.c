@@ -1123,7 +1123,12 @@ static void cleanup_one(struct task_manager *manager, const char *namespace, con
     task_release(manager, task);
 }
 
-int task_manager_cleanup(struct task_manager *manager, struct berr *err)
+/* Calls visit for every NAMESPACE/ID directory of --state (the runtime's
+ * own --root and names that cannot be ours skipped). */
+static int for_each_state_directory(struct task_manager *manager,
+                                    void (*visit)(struct task_manager *manager,
+                                                  const char *namespace, const char *id),
+                                    struct berr *err)
 {
     DIR *namespaces = opendir(manager->supervisor->state);
     struct dirent *namespace;
@@ -1143,42 +1148,30 @@ int task_manager_cleanup(struct task_manager *manager, struct berr *err)
             continue;
         while ((id = readdir(ids)))
             if (id->d_name[0] != '.' && container_id_check(id->d_name, NULL) == 0)
-                cleanup_one(manager, namespace->d_name, id->d_name);
+                visit(manager, namespace->d_name, id->d_name);
         closedir(ids);
     }
     closedir(namespaces);
     return 0;
 }
 
+int task_manager_cleanup(struct task_manager *manager, struct berr *err)
+{
+    return for_each_state_directory(manager, cleanup_one, err);
+}
+
+/* A directory with a shim.pid had a shim: reconnect to it or clean up. */
+static void restore_if_started(struct task_manager *manager, const char *namespace, const char *id)
+{
+    char pid_file[PATH_MAX];
+
+    snprintf(pid_file, sizeof(pid_file), "%s/%s/%s/shim.pid", manager->supervisor->state, namespace,
+             id);
+    if (access(pid_file, F_OK) == 0)
+        restore_one(manager, namespace, id);
+}
+
 int task_manager_restore(struct task_manager *manager, struct berr *err)
 {
-    DIR *namespaces = opendir(manager->supervisor->state);
-    struct dirent *namespace;
-
-    if (!namespaces)
-        return errno == ENOENT ? 0 : berr_errno(err, errno, "open %s", manager->supervisor->state);
-    while ((namespace = readdir(namespaces))) {
-        char path[PATH_MAX];
-        DIR *ids;
-        struct dirent *id;
-        if (namespace->d_name[0] == '.' || strcmp(namespace->d_name, "runtime") == 0 ||
-            !metadata_namespace_valid(namespace->d_name))
-            continue;
-        snprintf(path, sizeof(path), "%s/%s", manager->supervisor->state, namespace->d_name);
-        ids = opendir(path);
-        if (!ids)
-            continue;
-        while ((id = readdir(ids))) {
-            char pid_file[PATH_MAX];
-            if (id->d_name[0] == '.' || container_id_check(id->d_name, NULL) != 0)
-                continue;
-            snprintf(pid_file, sizeof(pid_file), "%s/%s/shim.pid", path, id->d_name);
-            if (access(pid_file, F_OK) != 0)
-                continue;
-            restore_one(manager, namespace->d_name, id->d_name);
-        }
-        closedir(ids);
-    }
-    closedir(namespaces);
-    return 0;
+    return for_each_state_directory(manager, restore_if_started, err);
 }
